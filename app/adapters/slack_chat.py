@@ -1,0 +1,193 @@
+"""`Chat` on slack_sdk's AsyncWebClient: thin translation plus error mapping and small caches."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.domain.errors import AmbiguousError, PermanentError, RetryableError
+from app.domain.models import BotIdentity, ChatMessage, ChatUser, ReplyPost
+
+# Slack answers HTTP 200 {"ok": false} for most failures; these are worth another try.
+_RETRYABLE_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "team_added_to_org",
+    }
+)
+_CACHE_TTL_S = 600.0
+
+
+def make_client(*, token: str, base_url: str, timeout_s: float = 15.0) -> AsyncWebClient:
+    """A client that retries rate limits itself (honouring Retry-After) but never a failed post:
+    slack_sdk's default connection-error retry could post a reply twice."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=int(timeout_s),
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+class SlackChat:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+        self._users: dict[str, tuple[float, ChatUser]] = {}
+        self._channels: dict[str, tuple[float, str]] = {}
+        self._identity: BotIdentity | None = None
+
+    async def _call(self, method: str, *, ambiguous: bool = False, **kwargs: Any) -> dict[str, Any]:
+        # slack_sdk's own method (chat_postMessage for chat.postMessage) encodes arguments as Slack expects
+        call = getattr(self._client, method.replace(".", "_"))
+        try:
+            response = await call(**kwargs)
+        except SlackApiError as exc:
+            raise _map_api_error(method, exc) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            kind = AmbiguousError if ambiguous else RetryableError
+            raise kind(f"slack {method}: {type(exc).__name__}: {exc}") from None
+        data = response.data
+        return data if isinstance(data, dict) else {}
+
+    async def bot_identity(self) -> BotIdentity:
+        if self._identity is None:
+            data = await self._call("auth.test")
+            self._identity = BotIdentity(
+                user_id=str(data.get("user_id", "")), bot_id=data.get("bot_id"), team_id=data.get("team_id")
+            )
+        return self._identity
+
+    async def thread_of(self, channel: str, ts: str) -> list[ChatMessage]:
+        messages: list[ChatMessage] = []
+        cursor: str | None = None
+        for _ in range(10):  # at most 2,000 messages of context
+            args: dict[str, Any] = {"channel": channel, "ts": ts, "limit": 200}
+            if cursor:
+                args["cursor"] = cursor
+            data = await self._call("conversations.replies", **args)
+            messages.extend(_message(channel, raw) for raw in data.get("messages", []))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not data.get("has_more") or not cursor:
+                break
+        return messages
+
+    async def permalink(self, channel: str, ts: str) -> str:
+        data = await self._call("chat.getPermalink", channel=channel, message_ts=ts)
+        return str(data["permalink"])
+
+    async def user(self, user_id: str) -> ChatUser:
+        cached = self._users.get(user_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        data = await self._call("users.info", user=user_id)
+        raw = data.get("user") or {}
+        profile = raw.get("profile") or {}
+        user = ChatUser(
+            id=user_id,
+            name=str(raw.get("name") or user_id),
+            real_name=str(
+                profile.get("real_name") or raw.get("real_name") or profile.get("display_name") or ""
+            ),
+            email=profile.get("email") or None,
+            is_bot=bool(raw.get("is_bot")),
+            deleted=bool(raw.get("deleted")),
+        )
+        self._users[user_id] = (time.monotonic() + _CACHE_TTL_S, user)
+        return user
+
+    async def channel_name(self, channel: str) -> str:
+        cached = self._channels.get(channel)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        data = await self._call("conversations.info", channel=channel)
+        name = str((data.get("channel") or {}).get("name") or channel)
+        self._channels[channel] = (time.monotonic() + _CACHE_TTL_S, name)
+        return name
+
+    async def post_reply(self, post: ReplyPost) -> str:
+        data = await self._call(
+            "chat.postMessage",
+            ambiguous=True,
+            channel=post.channel,
+            thread_ts=post.thread_ts,
+            text=post.text,
+            blocks=post.blocks,
+            metadata={"event_type": post.metadata_type, "event_payload": post.metadata},
+            unfurl_links=False,
+        )
+        return str(data["ts"])
+
+    async def find_reply(
+        self, channel: str, thread_ts: str, metadata_type: str, key: str, value: str
+    ) -> str | None:
+        data = await self._call(
+            "conversations.replies", channel=channel, ts=thread_ts, include_all_metadata=True, limit=1000
+        )
+        for raw in data.get("messages", []):
+            metadata = raw.get("metadata") or {}
+            if (
+                metadata.get("event_type") == metadata_type
+                and (metadata.get("event_payload") or {}).get(key) == value
+            ):
+                return str(raw["ts"])
+        return None
+
+    async def add_reaction(self, channel: str, ts: str, name: str) -> None:
+        try:
+            await self._call("reactions.add", channel=channel, timestamp=ts, name=name)
+        except PermanentError as exc:
+            if "already_reacted" not in str(exc):
+                raise
+
+    async def post_ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
+        args: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        await self._call("chat.postEphemeral", **args)
+
+
+def _message(channel: str, raw: dict[str, Any]) -> ChatMessage:
+    return ChatMessage(
+        channel=channel,
+        ts=str(raw.get("ts")),
+        text=str(raw.get("text") or ""),
+        user=raw.get("user"),
+        thread_ts=raw.get("thread_ts"),
+        bot_id=raw.get("bot_id"),
+        subtype=raw.get("subtype"),
+    )
+
+
+def _map_api_error(method: str, exc: SlackApiError) -> Exception:
+    response = exc.response
+    status = getattr(response, "status_code", 200)
+    error = str((response.data or {}).get("error", "")) if isinstance(response.data, dict) else ""
+    message = f"slack {method}: {error or 'HTTP ' + str(status)}"
+    if status == 429 or error == "ratelimited":
+        retry_after = _retry_after(response.headers)
+        return RetryableError(message, retry_after_s=retry_after)
+    if status >= 500 or error in _RETRYABLE_ERRORS:
+        return RetryableError(message)
+    return PermanentError(message)
+
+
+def _retry_after(headers: Any) -> float | None:
+    if not headers:
+        return None
+    for name, value in dict(headers).items():
+        if str(name).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                return None
+    return None

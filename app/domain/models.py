@@ -1,0 +1,96 @@
+"""Value objects shared by the domain, the worker and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    channel: str
+    ts: str
+    text: str
+    user: str | None
+    thread_ts: str | None = None
+    bot_id: str | None = None
+    subtype: str | None = None
+
+    @property
+    def is_from_bot(self) -> bool:
+        return self.bot_id is not None or self.subtype == "bot_message"
+
+    @property
+    def is_thread_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+    @property
+    def thread_root(self) -> str:
+        """The ts replies go under: the thread's parent, or the message itself."""
+        return self.thread_ts or self.ts
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    id: str
+    name: str
+    real_name: str
+    email: str | None
+    is_bot: bool = False
+    deleted: bool = False
+
+    @property
+    def display(self) -> str:
+        return self.real_name or self.name or self.id
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    user_id: str
+    bot_id: str | None
+    team_id: str | None
+
+
+@dataclass(frozen=True)
+class TrackerUser:
+    """A Jira user: `account_id` on Cloud, `name` on Data Center."""
+
+    display_name: str
+    account_id: str | None = None
+    name: str | None = None
+
+    def as_field(self) -> dict[str, str]:
+        """The value of a user field (reporter, assignee) in an issue create/update body."""
+        if self.account_id is not None:
+            return {"accountId": self.account_id}
+        if self.name is not None:
+            return {"name": self.name}
+        raise ValueError("a Jira user needs an accountId (Cloud) or a name (Data Center)")
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    key: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    project: str
+    issue_type: str
+    summary: str
+    description: str
+    labels: list[str]
+    priority: str
+    reporter: TrackerUser | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReplyPost:
+    channel: str
+    thread_ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    metadata_type: str
+    metadata: dict[str, Any]

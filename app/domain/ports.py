@@ -1,0 +1,63 @@
+"""What the domain and the worker need from the outside world, as Protocols.
+
+The adapters in `app.adapters` implement these with `slack_sdk` and `jira`; tests may too.
+Every method raises `app.domain.errors` exceptions, never a client library's own.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.domain.models import (
+    BotIdentity,
+    ChatMessage,
+    ChatUser,
+    IssueRef,
+    ReplyPost,
+    TicketDraft,
+    TrackerUser,
+)
+
+
+class Chat(Protocol):
+    async def bot_identity(self) -> BotIdentity: ...
+
+    async def thread_of(self, channel: str, ts: str) -> list[ChatMessage]:
+        """The thread containing message `ts` (parent first), or just the message when unthreaded."""
+        ...
+
+    async def permalink(self, channel: str, ts: str) -> str: ...
+
+    async def user(self, user_id: str) -> ChatUser: ...
+
+    async def channel_name(self, channel: str) -> str: ...
+
+    async def post_reply(self, post: ReplyPost) -> str:
+        """Post in a thread; returns the new message's ts."""
+        ...
+
+    async def find_reply(
+        self, channel: str, thread_ts: str, metadata_type: str, key: str, value: str
+    ) -> str | None:
+        """The ts of a bot reply in the thread whose metadata has `key == value`, if any."""
+        ...
+
+    async def add_reaction(self, channel: str, ts: str, name: str) -> None: ...
+
+    async def post_ephemeral(
+        self, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> None: ...
+
+
+class Tracker(Protocol):
+    async def find_by_marker(self, marker: str) -> IssueRef | None:
+        """The issue carrying the exactly-once marker label, if one was created."""
+        ...
+
+    async def create_issue(self, draft: TicketDraft) -> IssueRef: ...
+
+    async def add_remote_link(self, key: str, *, url: str, title: str, global_id: str) -> None: ...
+
+    async def find_user_by_email(self, email: str) -> TrackerUser | None: ...
+
+    def browse_url(self, key: str) -> str: ...

@@ -1,0 +1,42 @@
+"""The FastAPI application factory. Settings are never read at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.routing import Route
+
+from app.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title="interrupt-bridge", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    # Raw ASGI endpoint: the ack path skips FastAPI's request parsing (see app/slack/http.py).
+    app.router.routes.append(Route("/slack/events", endpoint=runtime.slack_endpoint(), methods=["POST"]))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive (no dependency checks: a database outage must not restart us)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Database reachable, durable writer and worker running."""
+        ok, checks = await runtime.ready()
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+        )
+
+    return app

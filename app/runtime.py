@@ -1,0 +1,162 @@
+"""Wiring: builds the engine, writer, adapters, dispatcher and worker from the settings.
+
+One `Runtime` per process. `start()`/`stop()` are called by the FastAPI lifespan (serve) or by
+the `worker` command. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import Engine, text
+
+from app.adapters.jira_tracker import JiraTracker, client_factory
+from app.adapters.slack_chat import SlackChat, make_client
+from app.config.template import Template
+from app.settings import Settings
+from app.slack.dispatch import Dispatcher
+from app.slack.http import SlackEventsEndpoint
+from app.store.db import create_db_engine
+from app.store.group_commit import GroupCommitWriter
+from app.worker.intake import IntakeContext, IntakeJobs
+from app.worker.runner import Worker, WorkerConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Connections:
+    """Where Slack and Jira are, after the sandbox (if any) has filled in what was missing."""
+
+    signing_secret: str
+    slack_token: str
+    slack_api_url: str
+    jira_url: str
+    jira_email: str | None
+    jira_api_token: str | None
+    jira_pat: str | None
+
+
+def connections_from(settings: Settings) -> Connections:
+    def secret(value: SecretStr | None) -> str | None:
+        return value.get_secret_value() if value is not None else None
+
+    return Connections(
+        signing_secret=secret(settings.slack_signing_secret) or "",
+        slack_token=secret(settings.slack_bot_token) or "",
+        slack_api_url=settings.slack_api_url,
+        jira_url=settings.jira_url or "",
+        jira_email=settings.jira_email,
+        jira_api_token=secret(settings.jira_api_token),
+        jira_pat=secret(settings.jira_pat),
+    )
+
+
+def metadata_key(signing_secret: str) -> bytes:
+    """Key that signs button values and private_metadata; derived so no extra secret is needed."""
+    return hashlib.sha256(b"interrupt-bridge/metadata/v1:" + signing_secret.encode()).digest()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    template: Callable[[], Template]
+    connections: Connections
+    run_worker: bool = True
+    clock: Callable[[], float] = time.time
+    engine: Engine = field(init=False)
+    writer: GroupCommitWriter = field(init=False)
+    chat: SlackChat = field(init=False)
+    tracker: JiraTracker = field(init=False)
+    worker: Worker = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+    bot_user_id: str | None = field(init=False, default=None)
+    _worker_task: asyncio.Task[None] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        settings, conn = self.settings, self.connections
+        self.engine = create_db_engine(settings.database_url, pool_size=settings.worker_concurrency + 4)
+        self.chat = SlackChat(make_client(token=conn.slack_token, base_url=conn.slack_api_url))
+        self.tracker = JiraTracker(
+            client_factory(
+                url=conn.jira_url,
+                email=conn.jira_email,
+                api_token=conn.jira_api_token,
+                pat=conn.jira_pat,
+                timeout_s=settings.jira_timeout_s,
+            ),
+            base_url=conn.jira_url,
+            concurrency=settings.jira_concurrency,
+        )
+        intake = IntakeJobs(
+            IntakeContext(
+                engine=self.engine,
+                chat=self.chat,
+                tracker=self.tracker,
+                template=self.template,
+                metadata_key=metadata_key(conn.signing_secret),
+                clock=self.clock,
+            )
+        )
+        self.worker = Worker(
+            self.engine,
+            intake.handlers(),  # type: ignore[arg-type]
+            config=WorkerConfig(
+                concurrency=settings.worker_concurrency,
+                lease_s=settings.job_lease_s,
+                retry_window_s=settings.job_retry_window_s,
+                poll_s=settings.worker_poll_s,
+            ),
+            clock=self.clock,
+        )
+        self.writer = GroupCommitWriter(
+            self.engine, on_commit=self.worker.wake_threadsafe if self.run_worker else None
+        )
+        self.dispatcher = Dispatcher(
+            template=self.template, writer=self.writer, bot_user_id=lambda: self.bot_user_id, clock=self.clock
+        )
+
+    def slack_endpoint(self) -> SlackEventsEndpoint:
+        verifier = SignatureVerifier(self.connections.signing_secret)
+        return SlackEventsEndpoint(verifier=verifier, dispatcher=self.dispatcher)
+
+    async def start(self) -> None:
+        self.writer.start()
+        if self.run_worker:
+            self._worker_task = asyncio.create_task(self.worker.run(), name="worker")
+        with contextlib.suppress(Exception):  # Slack may be down at start; the worker checks again
+            self.bot_user_id = (await asyncio.wait_for(self.chat.bot_identity(), timeout=5)).user_id
+
+    async def stop(self, *, grace_s: float = 10.0) -> None:
+        if self._worker_task is not None:
+            await self.worker.stop(grace_s=grace_s)
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+        self.writer.stop()
+        self.tracker.close()
+        self.engine.dispose()
+
+    async def ready(self) -> tuple[bool, dict[str, str]]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._ping_db), timeout=3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        checks["writer"] = "ok" if self.writer.alive else "stopped"
+        if self.run_worker:
+            checks["worker"] = "ok" if self.worker.alive() else "stalled"
+        return all(v == "ok" for v in checks.values()), checks
+
+    def _ping_db(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))

@@ -1,0 +1,111 @@
+"""The HTTP transport for Slack: `POST /slack/events` as a raw ASGI endpoint.
+
+It reads the body with a size cap (413 before reading more than the cap), verifies the signature
+over the raw bytes, parses one typed request and hands it to the dispatcher. It is a plain ASGI
+callable rather than a FastAPI route because it sits on the hottest path: no dependency
+injection, no body re-parsing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+from slack_sdk.signature import SignatureVerifier
+
+from app.slack.dispatch import Ack, Dispatcher
+from app.slack.requests import BadRequest, parse_request
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class SlackEventsEndpoint:
+    def __init__(
+        self, *, verifier: SignatureVerifier, dispatcher: Dispatcher, max_body: int = MAX_BODY_BYTES
+    ) -> None:
+        self._verifier = verifier
+        self._dispatcher = dispatcher
+        self._max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = _headers(scope)
+        if scope["method"] != "POST":
+            await _respond(send, _error(405, "use POST"), extra=[(b"allow", b"POST")])
+            return
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self._max_body):
+            await _respond(send, _error(413, f"body larger than {self._max_body} bytes"))
+            return
+        try:
+            body = await _read_body(receive, self._max_body)
+        except _TooLarge:
+            await _respond(send, _error(413, f"body larger than {self._max_body} bytes"))
+            return
+        timestamp = headers.get(b"x-slack-request-timestamp", b"").decode("latin-1")
+        signature = headers.get(b"x-slack-signature", b"").decode("latin-1")
+        if not timestamp or not signature or not self._verifier.is_valid(body, timestamp, signature):
+            await _respond(send, _error(401, "invalid or missing Slack signature"))
+            return
+        try:
+            request = parse_request(body, headers.get(b"content-type", b"").decode("latin-1"))
+        except BadRequest as exc:
+            await _respond(send, _error(400, str(exc)))
+            return
+        retry_num = headers.get(b"x-slack-retry-num", b"0")
+        try:
+            ack = await self._dispatcher.dispatch(
+                request, retry_num=int(retry_num) if retry_num.isdigit() else 0
+            )
+        except Exception:
+            # Not recorded, so not acknowledged: Slack will deliver it again.
+            log.exception("could not record Slack delivery")
+            ack = _error(503, "could not record the delivery; Slack will retry")
+        await _respond(send, ack)
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {name.lower(): value for name, value in scope["headers"]}
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str) -> Ack:
+    return Ack(status, orjson.dumps({"ok": False, "error": message}), "application/json")
+
+
+async def _respond(send: Send, ack: Ack, *, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", ack.content_type.encode()), (b"content-length", str(len(ack.body)).encode())]
+    if extra:
+        headers.extend(extra)
+    await send({"type": "http.response.start", "status": ack.status, "headers": headers})
+    await send({"type": "http.response.body", "body": ack.body})

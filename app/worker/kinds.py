@@ -1,0 +1,13 @@
+"""Job kinds: the names stored in the job table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobKind(StrEnum):
+    CREATE_TICKET = "ticket.create"
+    LINK_TICKET = "ticket.link"
+    POST_REDIRECT = "ticket.reply"
+    MARK_TRACKED = "ticket.react"
+    ALREADY_TRACKED = "ticket.already_tracked"
