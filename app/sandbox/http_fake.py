@@ -166,6 +166,9 @@ class HTTPFake:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY, Nagle plus the client's
+            # delayed ACK holds the body back ~40 ms on every keep-alive request.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
                 return
@@ -186,7 +189,10 @@ class HTTPFake:
         server = _Server((self._host, self._port), _Handler)
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="http-fake", daemon=True)
+        # A short poll interval makes stop() quick (the default 0.5 s is paid by every test).
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="http-fake", daemon=True
+        )
         self._thread.start()
         return self
 

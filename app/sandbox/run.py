@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from app.runtime import Connections
-from app.sandbox.fake_jira import FakeJira
+from app.sandbox.fake_jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, FakeJira
 from app.sandbox.fake_slack import DEFAULT_BOT_TOKEN, FakeSlack
 from app.settings import Settings
 
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret-not-for-production"  # noqa: S105 - documented sandbox value
-SANDBOX_JIRA_EMAIL = "bridge-bot@example.com"
-SANDBOX_JIRA_TOKEN = "sandbox-jira-api-token"  # noqa: S105 - the fake's own credential
+SANDBOX_JIRA_EMAIL = DEFAULT_EMAIL
+SANDBOX_JIRA_TOKEN = DEFAULT_API_TOKEN
 
 
 @dataclass
