@@ -78,8 +78,10 @@ def enqueue(
         conn.execute(jobs.insert(), values)
         return True
     insert = postgresql.insert(jobs) if conn.dialect.name == "postgresql" else sqlite.insert(jobs)
-    result = conn.execute(insert.on_conflict_do_nothing(index_elements=["dedupe_key"]), values)
-    return result.rowcount == 1
+    result = conn.execute(
+        insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(jobs.c.id), values
+    )
+    return result.first() is not None
 
 
 _CLAIM_SQLITE = text(

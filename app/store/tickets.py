@@ -47,12 +47,15 @@ def record_delivery(
     conn: Connection, *, dedupe_key: str, kind: str, body: str, retry_num: int, now: float
 ) -> bool:
     """Store a verified delivery; False when this delivery (same event_id) was stored before."""
-    statement = insert_ignoring_conflicts(conn, slack_deliveries, ["dedupe_key"])
+    statement = insert_ignoring_conflicts(conn, slack_deliveries, ["dedupe_key"]).returning(
+        slack_deliveries.c.id
+    )
     result = conn.execute(
         statement,
         {"dedupe_key": dedupe_key, "kind": kind, "received_at": now, "retry_num": retry_num, "body": body},
     )
-    return result.rowcount == 1
+    # RETURNING, not rowcount: psycopg reports -1 for an insert that returns rows
+    return result.first() is not None
 
 
 def open_ticket(
@@ -69,7 +72,9 @@ def open_ticket(
     now: float,
 ) -> bool:
     """Claim the source message for a new ticket; False when the message is already tracked."""
-    statement = insert_ignoring_conflicts(conn, tickets, ["team", "channel_id", "message_ts"])
+    statement = insert_ignoring_conflicts(conn, tickets, ["team", "channel_id", "message_ts"]).returning(
+        tickets.c.id
+    )
     result = conn.execute(
         statement,
         {
@@ -89,7 +94,7 @@ def open_ticket(
             "updated_at": now,
         },
     )
-    return result.rowcount == 1
+    return result.first() is not None
 
 
 def marker_for(ticket_id: str) -> str:
