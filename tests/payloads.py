@@ -69,21 +69,29 @@ def url_verification() -> dict[str, Any]:
     raw = _fixture("url_verification.json")
     if raw is not None:
         return dict(json.loads(raw))
-    return {"token": "verification-token", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALW", "type": "url_verification"}
+    return {
+        "token": "verification-token",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALW",
+        "type": "url_verification",
+    }
 
 
 def slash_command_form(**overrides: str) -> bytes:
     raw = _fixture("slash_command.form")
-    fields = dict(parse_qsl(raw.strip(), keep_blank_values=True)) if raw else {
-        "token": "verification-token",
-        "team_id": "T0SANDBOX",
-        "channel_id": "C0PLATSUP",
-        "user_id": "U0ALICE",
-        "command": "/interrupt",
-        "text": "",
-        "response_url": "https://hooks.slack.com/commands/T0SANDBOX/1/x",
-        "trigger_id": "1.1.x",
-    }
+    fields = (
+        dict(parse_qsl(raw.strip(), keep_blank_values=True))
+        if raw
+        else {
+            "token": "verification-token",
+            "team_id": "T0SANDBOX",
+            "channel_id": "C0PLATSUP",
+            "user_id": "U0ALICE",
+            "command": "/interrupt",
+            "text": "",
+            "response_url": "https://hooks.slack.com/commands/T0SANDBOX/1/x",
+            "trigger_id": "1.1.x",
+        }
+    )
     fields.update(overrides)
     return urlencode(fields).encode()
 

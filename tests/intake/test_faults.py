@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from app.sandbox.fake_jira import FakeJira
@@ -35,7 +36,8 @@ async def test_jira_503_three_times_then_ok_gives_one_ticket(
     assert len(fake_jira.issues()) == 1
     assert len(bot_replies(fake_slack, ts)) == 1
     [job] = [j for j in bridge.rows("jobs") if j["kind"] == "ticket.create"]
-    assert job["state"] == "done" and job["attempts"] == 4
+    assert job["state"] == "done"
+    assert job["attempts"] == 4
 
 
 async def test_connection_reset_after_create_still_gives_one_ticket(
@@ -48,7 +50,9 @@ async def test_connection_reset_after_create_still_gives_one_ticket(
     assert len(fake_jira.issues()) == 1
     [reply] = bot_replies(fake_slack, ts)
     assert "PLAT-1" in reply["text"]
-    searches = fake_jira.calls("GET", r"/rest/api/2/search/jql") + fake_jira.calls("POST", r"/rest/api/2/search/jql")
+    searches = fake_jira.calls("GET", r"/rest/api/2/search/jql") + fake_jira.calls(
+        "POST", r"/rest/api/2/search/jql"
+    )
     assert searches, "the retry must look for the issue before creating another"
 
 
@@ -65,10 +69,8 @@ async def test_process_killed_between_jira_answer_and_commit(
         raise ProcessDied
 
     tracker.create_issue = create_then_die  # type: ignore[method-assign]
-    try:
+    with contextlib.suppress(ProcessDied):
         await bridge.runtime.worker.run_once()
-    except ProcessDied:
-        pass
     tracker.create_issue = real_create  # type: ignore[method-assign]
     bridge.clock.advance(bridge.runtime.settings.job_lease_s + 1)  # the lease of the dead worker runs out
     await bridge.drain()
@@ -94,7 +96,9 @@ async def test_job_of_a_dead_worker_is_taken_again_after_its_lease(
         assert not job_store.complete(conn, claimed.id, owner="worker-that-dies", now=clock())
 
 
-async def test_slack_429_retry_after_is_honoured(bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira) -> None:
+async def test_slack_429_retry_after_is_honoured(
+    bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
     fake_slack.add_fault(Fault(r"/api/chat\.postMessage$", times=1, status=429, headers={"Retry-After": "1"}))
     ts = await react(bridge, fake_slack)
     started = time.monotonic()
@@ -115,7 +119,8 @@ async def test_long_rate_limit_reschedules_the_job_after_retry_after(
     before = bridge.clock()
     await bridge.runtime.worker.run_once()
     [job] = [j for j in bridge.rows("jobs") if j["kind"] == "ticket.create"]
-    assert job["state"] == "pending" and job["run_after"] >= before + 120
+    assert job["state"] == "pending"
+    assert job["run_after"] >= before + 120
     await bridge.drain()
     assert len(fake_jira.issues()) == 1
     assert len(bot_replies(fake_slack, ts)) == 1
@@ -125,19 +130,28 @@ async def test_permanent_jira_error_is_dead_lettered_and_retryable_by_operator(
     bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
 ) -> None:
     fake_jira.add_fault(
-        Fault(CREATE, method="POST", times=1, status=400, body={"errorMessages": [], "errors": {"project": "gone"}})
+        Fault(
+            CREATE,
+            method="POST",
+            times=1,
+            status=400,
+            body={"errorMessages": [], "errors": {"project": "gone"}},
+        )
     )
     ts = await react(bridge, fake_slack)
     await bridge.drain()
     [dead] = job_store.list_jobs(bridge.runtime.engine, state="dead")
-    assert dead.kind == "ticket.create" and "project: gone" in (dead.last_error or "")
+    assert dead.kind == "ticket.create"
+    assert "project: gone" in (dead.last_error or "")
     assert job_store.requeue(bridge.runtime.engine, dead.id, now=bridge.clock())
     await bridge.drain()
     assert len(fake_jira.issues()) == 1
     assert len(bot_replies(fake_slack, ts)) == 1
 
 
-async def test_jobs_give_up_after_the_retry_window(bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira) -> None:
+async def test_jobs_give_up_after_the_retry_window(
+    bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
     fake_jira.add_fault(Fault(CREATE, method="POST", times=10_000, status=503))
     await react(bridge, fake_slack)
     await bridge.drain(max_rounds=500)

@@ -66,7 +66,9 @@ async def test_oversize_streamed_body_without_length_is_413(bridge: Bridge) -> N
         for _ in range(40):
             yield b"x" * 65536
 
-    response = await bridge.client.post("/slack/events", content=chunks(), headers={"Content-Type": "application/json"})
+    response = await bridge.client.post(
+        "/slack/events", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 
@@ -93,7 +95,9 @@ async def test_malformed_json_under_valid_signature_is_400(bridge: Bridge) -> No
 async def test_unreadable_deliveries_get_a_clear_400(
     bridge: Bridge, body: bytes, content_type: str, message: str
 ) -> None:
-    response = await bridge.client.post("/slack/events", content=body, headers={"Content-Type": content_type, **sign(body)})
+    response = await bridge.client.post(
+        "/slack/events", content=body, headers={"Content-Type": content_type, **sign(body)}
+    )
     assert response.status_code == 400
     assert message in response.json()["error"]
 

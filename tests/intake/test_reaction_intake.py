@@ -13,7 +13,9 @@ CHANNEL = "C0PLATSUP"
 
 
 def creates(fake_jira: FakeJira) -> list[dict[str, object]]:
-    return [json.loads(r.body) for r in fake_jira.requests if r.method == "POST" and r.path == "/rest/api/2/issue"]
+    return [
+        json.loads(r.body) for r in fake_jira.requests if r.method == "POST" and r.path == "/rest/api/2/issue"
+    ]
 
 
 def bot_replies(fake_slack: FakeSlack, ts: str) -> list[dict[str, object]]:
@@ -47,18 +49,22 @@ async def test_reaction_creates_labelled_ticket_and_redirect_reply(
     assert "reporter" in fields  # alice@example.com has a Jira account
 
     [reply] = bot_replies(fake_slack, ts)
-    [key] = [label for label in ["PLAT-1"] if label in str(reply["text"])]
+    [_key] = [label for label in ["PLAT-1"] if label in str(reply["text"])]
     assert reply["thread_ts"] == ts
     assert any(block["type"] == "actions" for block in reply["blocks"])  # the Edit details button
     assert [r["name"] for r in fake_slack.reactions(CHANNEL, ts)] == ["eyes"]
 
 
-async def test_retried_delivery_creates_one_ticket(bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira) -> None:
+async def test_retried_delivery_creates_one_ticket(
+    bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
     ts = fake_slack.post_user_message(CHANNEL, "U0ALICE", "The artifact cache returns 500s")
     event = reaction_added(channel=CHANNEL, ts=ts)
     first = await bridge.post_event(event)
     retries = [
-        await bridge.post_event(event, **{"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"})
+        await bridge.post_event(
+            event, **{"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"}
+        )
         for n in (1, 2, 3)
     ]
     assert [r.status_code for r in (first, *retries)] == [200, 200, 200, 200]
@@ -94,7 +100,8 @@ async def test_reaction_before_the_ticket_exists_waits_for_its_key(
     await bridge.drain()
     assert len(creates(fake_jira)) == 1
     [notice] = fake_slack.ephemerals
-    assert notice["user"] == "U0CAROL" and "PLAT-1" in notice["text"]
+    assert notice["user"] == "U0CAROL"
+    assert "PLAT-1" in notice["text"]
 
 
 async def test_bucket_emoji_sets_bucket_label_and_priority_floor(
@@ -114,16 +121,21 @@ async def test_reaction_on_thread_reply_includes_the_thread_and_replies_in_it(
     bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
 ) -> None:
     parent = fake_slack.post_user_message(CHANNEL, "U0CAROL", "Is anyone else seeing flaky DNS?")
-    reply = fake_slack.post_user_message(CHANNEL, "U0ALICE", "Yes, resolution times out for *.internal", parent)
+    reply = fake_slack.post_user_message(
+        CHANNEL, "U0ALICE", "Yes, resolution times out for *.internal", parent
+    )
     await bridge.post_event(reaction_added(channel=CHANNEL, ts=reply))
     await bridge.drain()
     [create] = creates(fake_jira)
     description = create["fields"]["description"]  # type: ignore[index]
-    assert "flaky DNS" in description and "resolution times out" in description
+    assert "flaky DNS" in description
+    assert "resolution times out" in description
     assert len(bot_replies(fake_slack, parent)) == 1
 
 
-async def test_ignored_reactions_create_nothing(bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira) -> None:
+async def test_ignored_reactions_create_nothing(
+    bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
     fake_slack.add_channel("C0RANDOM", "random", members=["UBOT", "U0ALICE", "U0BOB"])
     unmapped = fake_slack.post_user_message("C0RANDOM", "U0ALICE", "lunch?")
     mapped = fake_slack.post_user_message(CHANNEL, "U0ALICE", "a normal question")
@@ -149,4 +161,5 @@ async def test_requester_without_jira_account_is_named_in_the_description(
     fields = create["fields"]
     assert isinstance(fields, dict)
     assert "reporter" not in fields
-    assert "Dave Contractor" in fields["description"] and "contractor.example" in fields["description"]
+    assert "Dave Contractor" in fields["description"]
+    assert "contractor.example" in fields["description"]
