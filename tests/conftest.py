@@ -78,7 +78,9 @@ def _fake_jira(deployment: str, root: Path | None) -> FakeJira:
     if root is not None:
         from tests.specs.jira_spec import JiraSpecChecker
 
-        fake.request_checker = JiraSpecChecker(root, fake.base_url)
+        checker = JiraSpecChecker(root, fake.base_url)
+        fake.request_checker = checker
+        fake.response_checker = checker.check_response  # our fake must answer in Jira's shapes too
     return fake
 
 

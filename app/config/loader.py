@@ -29,9 +29,9 @@ def parse_template(raw: str, *, source: str) -> Template:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        where = f": line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise TemplateError(f"{source}:{where}: invalid YAML: {problem}") from None
+        raise TemplateError(f"{source}{where}: invalid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise TemplateError(f"{source}: the template must be a YAML mapping at the top level")
     try:
