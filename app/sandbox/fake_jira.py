@@ -176,7 +176,10 @@ class FakeJira(HTTPFake):
     def user(self, name: str) -> User:
         """A user by username (both deployments keep one internally)."""
         with self.lock:
-            return next(u for u in self.state.users if u.name == name)
+            found = next((u for u in self.state.users if u.name == name), None)
+        if found is None:
+            raise KeyError(f"no user named {name!r}")
+        return found
 
     def identifier(self, name: str) -> str:
         """What this deployment's API calls the user named `name`: accountId on Cloud, name on DC."""

@@ -89,8 +89,8 @@ class JiraState:
         account_type: str = "atlassian",
     ) -> User:
         account_id = f"712020:{uuid.uuid5(uuid.NAMESPACE_URL, 'mailto:' + email)}"
-        user = User(account_id, name, f"JIRAUSER{10100 + len(self.users)}", display_name, email, active)
-        user.account_type = account_type
+        key = f"JIRAUSER{10100 + len(self.users)}"
+        user = User(account_id, name, key, display_name, email, active, account_type)
         self.users.append(user)
         return user
 
