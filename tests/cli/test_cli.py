@@ -44,7 +44,9 @@ def test_jobs_list_show_and_retry(env: str, capsys: pytest.CaptureFixture[str]) 
 
     assert main(["jobs", "list", "--state", "dead"]) == 0
     out = capsys.readouterr().out
-    assert "dead: 1" in out and "ticket.create" in out and "HTTP 400" in out
+    assert "dead: 1" in out
+    assert "ticket.create" in out
+    assert "HTTP 400" in out
     assert main(["jobs", "show", str(job.id)]) == 0
     assert '"ticket_id": "abc"' in capsys.readouterr().out
     assert main(["jobs", "retry", str(job.id)]) == 0
@@ -57,7 +59,8 @@ def test_jobs_list_show_and_retry(env: str, capsys: pytest.CaptureFixture[str]) 
 def test_check_passes_on_the_example_template(env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
     out = capsys.readouterr().out
-    assert "[PASS] workflow template" in out and "skipped: no SLACK_BOT_TOKEN" in out
+    assert "[PASS] workflow template" in out
+    assert "skipped: no SLACK_BOT_TOKEN" in out
 
 
 def test_check_reports_a_broken_template(
@@ -68,7 +71,8 @@ def test_check_reports_a_broken_template(
     monkeypatch.setenv("BRIDGE_CONFIG", str(broken))
     assert main(["check"]) == 2
     captured = capsys.readouterr()
-    assert "[FAIL]" in captured.out and "'nope' is not a bucket key" in captured.out
+    assert "[FAIL]" in captured.out
+    assert "'nope' is not a bucket key" in captured.out
     assert "Traceback" not in captured.out + captured.err
 
 

@@ -20,8 +20,10 @@ def test_secrets_are_scrubbed_and_keys_kept(capsys: pytest.CaptureFixture[str]) 
     except RuntimeError:
         log.exception("boom")
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    assert token not in json.dumps(lines) and "jira-token-42" not in json.dumps(lines)
+    assert token not in json.dumps(lines)
+    assert "jira-token-42" not in json.dumps(lines)
     assert lines[0]["msg"] == "calling slack with ***"
-    assert lines[0]["slack.channel_id"] == "C1" and lines[0]["jira.key"] == "PLAT-1"
+    assert lines[0]["slack.channel_id"] == "C1"
+    assert lines[0]["jira.key"] == "PLAT-1"
     assert "***" in lines[1]["exc"]
     logging.getLogger().handlers.clear()

@@ -33,7 +33,8 @@ def test_concurrent_claims_never_hand_out_a_job_twice(database_url: str) -> None
     for t in threads:
         t.join()
     every = [job_id for ids in claimed.values() for job_id in ids]
-    assert len(every) == 300 and len(set(every)) == 300
+    assert len(every) == 300
+    assert len(set(every)) == 300
     engine.dispose()
 
 
@@ -43,7 +44,8 @@ def test_lease_expiry_retry_and_dead_letter(database_url: str) -> None:
     [job] = job_store.claim(engine, owner="a", limit=5, now=1000.0, lease_s=60)
     assert job_store.claim(engine, owner="b", limit=5, now=1059.0, lease_s=60) == []
     [again] = job_store.claim(engine, owner="b", limit=5, now=1061.0, lease_s=60)
-    assert again.id == job.id and again.attempts == 2
+    assert again.id == job.id
+    assert again.attempts == 2
     # "a" lost its lease: its outcome is ignored
     assert not job_store.retry_later(engine, job.id, owner="a", now=1062.0, run_after=1070.0, error="x")
     assert job_store.retry_later(engine, job.id, owner="b", now=1062.0, run_after=1070.0, error="boom")
@@ -52,10 +54,13 @@ def test_lease_expiry_retry_and_dead_letter(database_url: str) -> None:
     assert third.first_failed_at == 1062.0
     assert job_store.dead_letter(engine, job.id, owner="c", now=1071.0, error="gave up")
     record = job_store.get_job(engine, job.id)
-    assert record is not None and record.state == "dead" and record.last_error == "gave up"
+    assert record is not None
+    assert record.state == "dead"
+    assert record.last_error == "gave up"
     assert job_store.requeue(engine, job.id, now=1080.0)
     [fourth] = job_store.claim(engine, owner="d", limit=5, now=1080.0, lease_s=60)
-    assert fourth.attempts == 1 and fourth.first_failed_at is None
+    assert fourth.attempts == 1
+    assert fourth.first_failed_at is None
     engine.dispose()
 
 
