@@ -1,0 +1,296 @@
+"""Plumbing for the end-to-end benchmark: timed fakes, the service process, signed reactions.
+
+The fakes are the sandbox's own `FakeSlack` and `FakeJira`, subclassed only to record when each
+request arrived, when its handler changed the fake's state, and when the answer was written. The
+latency of `HTTPFake.latency_s` sits between arrival and handler, so a recorded call spans the
+whole time the service waited for it, and overlapping calls are requests in flight together.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from app.sandbox.fake_jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, FakeJira
+from app.sandbox.fake_slack import DEFAULT_BOT_TOKEN, FakeSlack
+from app.sandbox.http_fake import FakeRequest, FakeResponse
+from app.sandbox.slack_methods import parse_args
+from bench.server_proc import ServerProcess, free_port
+from bench.signed_events import CHANNEL, compile_template, load_base_payload, sign
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEMPLATE = REPO_ROOT / "deploy" / "bridge.example.yaml"
+REQUESTER = "U0CAROL"  # posts the messages; the template's reactor is U0ALICE
+_ISSUE_KEY = re.compile(r"/issue/[A-Z][A-Z0-9]*-\d+")
+_API_PREFIX = re.compile(r"^/rest/api/(?:2|3|latest)/")
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as a fake saw it, on the bench process's `time.perf_counter()` clock."""
+
+    fake: str  # "slack" | "jira"
+    api: str  # "chat.postMessage", "POST issue", "POST issue/{key}/remotelink", ...
+    request: FakeRequest
+    start: float
+    handled: float  # the handler ran (state changed); `end` if it never ran
+    end: float
+
+    def args(self) -> dict[str, Any]:
+        """Slack call arguments (empty for Jira)."""
+        return dict(parse_args(self.request)) if self.fake == "slack" else {}
+
+
+class Timeline:
+    """Every call both fakes served, appended as each answer is written."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: list[Call] = []
+        self.in_flight = {"slack": 0, "jira": 0}
+
+    def enter(self, fake: str) -> None:
+        with self._lock:
+            self.in_flight[fake] += 1
+
+    def leave(self, call: Call) -> None:
+        with self._lock:
+            self.in_flight[call.fake] -= 1
+            self.calls.append(call)
+
+    def idle(self) -> bool:
+        with self._lock:
+            return not any(self.in_flight.values())
+
+    def between(self, t0: float, t1: float, fake: str | None = None) -> list[Call]:
+        """Calls that started in [t0, t1), oldest first."""
+        with self._lock:
+            calls = list(self.calls)
+        picked = [c for c in calls if t0 <= c.start < t1 and (fake is None or c.fake == fake)]
+        return sorted(picked, key=lambda c: c.start)
+
+
+def _api_name(fake: str, request: FakeRequest) -> str:
+    if fake == "slack":
+        return request.path.rsplit("/", 1)[-1]
+    path = _API_PREFIX.sub("", _ISSUE_KEY.sub("/issue/{key}", request.path))
+    return f"{request.method} {path}"
+
+
+class _Timed:
+    """Mixin for an `HTTPFake` subclass: times `_serve_one` and notes when `dispatch` ran."""
+
+    timeline: Timeline
+    fake_name: str
+
+    def _serve_one(self, handler: BaseHTTPRequestHandler) -> None:
+        self.timeline.enter(self.fake_name)
+        _local.request, _local.handled = None, None
+        start = time.perf_counter()
+        try:
+            super()._serve_one(handler)  # type: ignore[misc]
+        finally:
+            end = time.perf_counter()
+            request: FakeRequest | None = _local.request
+            if request is None:  # a reset before the handler: keep the count balanced
+                request = FakeRequest(handler.command or "", handler.path or "", {}, {}, b"")
+            handled = _local.handled if _local.handled is not None else end
+            self.timeline.leave(
+                Call(self.fake_name, _api_name(self.fake_name, request), request, start, handled, end)
+            )
+
+    def dispatch(self, request: FakeRequest) -> FakeResponse:
+        _local.request = request
+        response: FakeResponse = super().dispatch(request)  # type: ignore[misc]
+        _local.handled = time.perf_counter()
+        return response
+
+
+class TimedSlack(_Timed, FakeSlack):
+    fake_name = "slack"
+
+
+class TimedJira(_Timed, FakeJira):
+    fake_name = "jira"
+
+
+def start_fakes(*, latency_slack: float, latency_jira: float) -> tuple[TimedSlack, TimedJira, Timeline]:
+    timeline = Timeline()
+    # with_demo_data builds `cls(...)`, so these are the timed subclasses
+    slack = cast(TimedSlack, TimedSlack.with_demo_data(bot_token=DEFAULT_BOT_TOKEN))
+    jira = cast(TimedJira, TimedJira.with_demo_data(deployment="cloud"))
+    for fake, latency in ((slack, latency_slack), (jira, latency_jira)):
+        fake.timeline = timeline
+        fake.latency_s = latency
+        fake.start()
+    return slack, jira, timeline
+
+
+class Database:
+    """The service's database: a SQLite file in a temporary directory, or a fresh PostgreSQL schema."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        self._schema: str | None = None
+        if kind == "sqlite":
+            self.url = f"sqlite:///{workdir / 'bridge.sqlite3'}"
+        elif kind == "postgresql":
+            self._schema = f"e2e_{secrets.token_hex(6)}"
+            with sa.create_engine(POSTGRES_URL).begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA "{self._schema}"'))
+            self.url = f"{POSTGRES_URL}?options=-csearch_path%3D{self._schema}"
+        else:
+            raise ValueError(f"unknown database kind {kind!r}")
+
+    def job_states(self) -> dict[str, int]:
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT state, count(*) FROM jobs GROUP BY state")).all()
+        finally:
+            engine.dispose()
+        return {str(state): int(count) for state, count in rows}
+
+    def drop(self) -> None:
+        if self._schema is not None:
+            with sa.create_engine(POSTGRES_URL).begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{self._schema}" CASCADE'))
+
+
+@dataclass
+class Service:
+    """`python -m app serve` on the fakes, in its own session; `stop()` ends only that process."""
+
+    process: ServerProcess
+    port: int
+    secret: str
+    database: Database
+    workdir: tempfile.TemporaryDirectory[str]
+    command: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self.process.stop(grace_s=20)
+        self.database.drop()
+        self.workdir.cleanup()
+
+
+def start_service(
+    slack: FakeSlack,
+    jira: FakeJira,
+    *,
+    jira_concurrency: int,
+    worker_concurrency: int,
+    cpu: int | None,
+    db: str = "sqlite",
+    profile: Path | None = None,
+) -> Service:
+    """Start the service and wait for /readyz; with `profile`, under cProfile (event-loop thread only)."""
+    workdir = tempfile.TemporaryDirectory(prefix="ib-e2e-")
+    database = Database(db, Path(workdir.name))
+    secret = secrets.token_hex(16)
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
+        "SLACK_API_URL": f"{slack.base_url}/api/",
+        "JIRA_URL": jira.base_url,
+        "JIRA_EMAIL": DEFAULT_EMAIL,
+        "JIRA_API_TOKEN": DEFAULT_API_TOKEN,
+        "DATABASE_URL": database.url,
+        "BRIDGE_CONFIG": str(TEMPLATE),
+        "JIRA_CONCURRENCY": str(jira_concurrency),
+        "WORKER_CONCURRENCY": str(worker_concurrency),
+        "LOG_LEVEL": "WARNING",
+    }
+    argv = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if profile is not None:
+        argv[1:3] = ["-c", _profiled(profile)]
+    process = ServerProcess(argv, env=env, cwd=REPO_ROOT, log_path=Path(workdir.name) / "serve.log", cpu=cpu)
+    service = Service(process, port, secret, database, workdir, argv)
+    try:
+        process.wait_ready(port, "/readyz", timeout_s=60)
+    except Exception:
+        print(process.log_tail(), file=sys.stderr)
+        service.stop()
+        raise
+    return service
+
+
+def _profiled(out: Path) -> str:
+    """`python -c` code running `python -m app` under cProfile.
+
+    uvicorn re-raises a captured SIGTERM once it has shut down; a handler that exits cleanly turns
+    that into SystemExit, which lets cProfile write its stats (a default SIGTERM would not).
+    """
+    return (
+        "import cProfile, runpy, signal, sys\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+        "sys.argv = ['app', *sys.argv[1:]]\n"
+        f"cProfile.run(\"runpy.run_module('app', run_name='__main__', alter_sys=True)\", {str(out)!r})\n"
+    )
+
+
+class Reactions:
+    """Signed `reaction_added` deliveries (reaction `ticket` by U0ALICE in C0PLATSUP) for given messages."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        self._template = compile_template(load_base_payload()[0])
+        self._tag = secrets.token_hex(3).upper()
+        self._issued = 0
+
+    def signed(self, message_ts: str) -> tuple[bytes, dict[str, str]]:
+        self._issued += 1
+        now = time.time()
+        timestamp = str(int(now))
+        body = self._template % {
+            "event_id": f"Ev{self._tag}{self._issued:08d}",
+            "item_ts": message_ts,
+            "event_ts": f"{now:.6f}",
+            "event_time": int(now),
+        }
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(self._secret, timestamp, body),
+        }
+        return body.encode(), headers
+
+
+def post_message(slack: FakeSlack, text: str) -> str:
+    return slack.post_user_message(CHANNEL, REQUESTER, text)
+
+
+def bot_replied(slack: FakeSlack, ts: str) -> bool:
+    """The bot has replied in the message's thread (O(1): the fake keeps reply users on the parent)."""
+    with slack.lock:
+        return slack.state.bot_user_id in slack.state.message(CHANNEL, ts).reply_users
+
+
+def bot_reacted(slack: FakeSlack, ts: str, name: str = "eyes") -> bool:
+    with slack.lock:
+        return slack.state.bot_user_id in slack.state.message(CHANNEL, ts).reactions.get(name, [])
+
+
+def max_overlap(calls: list[Call]) -> int:
+    """The largest number of these calls in flight at one instant."""
+    events = sorted([(c.start, 1) for c in calls] + [(c.end, -1) for c in calls])
+    peak = current = 0
+    for _, step in events:  # at equal times an end (-1) sorts first: touching calls do not overlap
+        current += step
+        peak = max(peak, current)
+    return peak
