@@ -8,6 +8,7 @@ whole time the service waited for it, and overlapping calls are requests in flig
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
@@ -15,11 +16,12 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, cast
 
+import aiohttp
 import sqlalchemy as sa
 
 from app.sandbox.fake_jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, FakeJira
@@ -170,36 +172,48 @@ class Database:
                 conn.execute(sa.text(f'DROP SCHEMA "{self._schema}" CASCADE'))
 
 
+@dataclass(frozen=True)
+class ServiceOptions:
+    jira_concurrency: int = 8
+    worker_concurrency: int = 32
+    db: str = "sqlite"
+    cpu: int | None = None  # pin the service (both processes with split_worker) to this CPU
+    tree: Path = REPO_ROOT  # the source tree the service runs from
+    split_worker: bool = False  # `serve --no-worker` plus a separate `worker` process
+    worker_poll_s: float = 1.0  # WORKER_POLL_SECONDS; a separate worker is woken by nothing else
+    worker_nice: int = 0  # run the separate worker at this niceness, below the ack path
+    profile: Path | None = None  # cProfile stats of the serving process (event-loop thread only)
+
+
 @dataclass
 class Service:
-    """`python -m app serve` on the fakes, in its own session; `stop()` ends only that process."""
+    """The service's processes on the fakes, each in its own session; `stop()` ends only those."""
 
     process: ServerProcess
+    worker: ServerProcess | None
     port: int
     secret: str
     database: Database
     workdir: tempfile.TemporaryDirectory[str]
-    command: list[str] = field(default_factory=list)
+
+    def cpu_seconds(self) -> float:
+        return sum(p.cpu_seconds() for p in (self.process, self.worker) if p is not None)
+
+    def log_tail(self, lines: int) -> str:
+        return "\n".join(p.log_tail(lines) for p in (self.process, self.worker) if p is not None).strip()
 
     def stop(self) -> None:
-        self.process.stop(grace_s=20)
+        for proc in (self.worker, self.process):
+            if proc is not None:
+                proc.stop(grace_s=20)
         self.database.drop()
         self.workdir.cleanup()
 
 
-def start_service(
-    slack: FakeSlack,
-    jira: FakeJira,
-    *,
-    jira_concurrency: int,
-    worker_concurrency: int,
-    cpu: int | None,
-    db: str = "sqlite",
-    profile: Path | None = None,
-) -> Service:
-    """Start the service and wait for /readyz; with `profile`, under cProfile (event-loop thread only)."""
+def start_service(slack: FakeSlack, jira: FakeJira, options: ServiceOptions) -> Service:
+    """Start `python -m app serve` (and `worker`) from `options.tree` and wait for /readyz."""
     workdir = tempfile.TemporaryDirectory(prefix="ib-e2e-")
-    database = Database(db, Path(workdir.name))
+    database = Database(options.db, Path(workdir.name))
     secret = secrets.token_hex(16)
     port = free_port()
     env = {
@@ -211,20 +225,34 @@ def start_service(
         "JIRA_EMAIL": DEFAULT_EMAIL,
         "JIRA_API_TOKEN": DEFAULT_API_TOKEN,
         "DATABASE_URL": database.url,
-        "BRIDGE_CONFIG": str(TEMPLATE),
-        "JIRA_CONCURRENCY": str(jira_concurrency),
-        "WORKER_CONCURRENCY": str(worker_concurrency),
+        "BRIDGE_CONFIG": str(options.tree / TEMPLATE.relative_to(REPO_ROOT)),
+        "JIRA_CONCURRENCY": str(options.jira_concurrency),
+        "WORKER_CONCURRENCY": str(options.worker_concurrency),
+        "WORKER_POLL_SECONDS": str(options.worker_poll_s),
         "LOG_LEVEL": "WARNING",
     }
+    logs = Path(workdir.name)
     argv = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    if profile is not None:
-        argv[1:3] = ["-c", _profiled(profile)]
-    process = ServerProcess(argv, env=env, cwd=REPO_ROOT, log_path=Path(workdir.name) / "serve.log", cpu=cpu)
-    service = Service(process, port, secret, database, workdir, argv)
+    if options.split_worker:
+        argv.append("--no-worker")
+    if options.profile is not None:
+        argv[1:3] = ["-c", _profiled(options.profile)]
+    process = ServerProcess(argv, env=env, cwd=options.tree, log_path=logs / "serve.log", cpu=options.cpu)
+    service = Service(process, None, port, secret, database, workdir)
     try:
         process.wait_ready(port, "/readyz", timeout_s=60)
+        if options.split_worker:
+            # Started after `serve` has migrated the database.
+            nice = ["nice", "-n", str(options.worker_nice)] if options.worker_nice else []
+            service.worker = ServerProcess(
+                [*nice, sys.executable, "-m", "app", "worker"],
+                env=env,
+                cwd=options.tree,
+                log_path=logs / "worker.log",
+                cpu=options.cpu,
+            )
     except Exception:
-        print(process.log_tail(), file=sys.stderr)
+        print(service.log_tail(25), file=sys.stderr)
         service.stop()
         raise
     return service
@@ -269,6 +297,44 @@ class Reactions:
             "X-Slack-Signature": sign(self._secret, timestamp, body),
         }
         return body.encode(), headers
+
+
+def send_burst(
+    port: int, secret: str, messages: list[str], concurrency: int
+) -> list[tuple[int, float, float, int]]:
+    """POST a reaction to each message, `concurrency` at a time (meant for a process of its own).
+
+    Returns (status, start, end, resends) per delivery, on the `time.perf_counter()` clock; a
+    transport error is answered the way Slack does: the same event again, marked as a retry.
+    aiohttp, not httpx: httpx's async pool tops out near 70 requests/s here at 32 connections
+    (aiohttp does ~1,000 against the same server), which would be measured as slow acks.
+    """
+
+    async def run() -> list[tuple[int, float, float, int]]:
+        reactions = Reactions(secret)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        gate = asyncio.Semaphore(concurrency)
+        timeout = aiohttp.ClientTimeout(total=30)
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+            async def send(ts: str) -> tuple[int, float, float, int]:
+                async with gate:
+                    body, headers = reactions.signed(ts)
+                    start = time.perf_counter()
+                    for retry in range(4):
+                        try:
+                            async with session.post(url, data=body, headers=headers) as response:
+                                await response.read()
+                                return response.status, start, time.perf_counter(), retry
+                        except (aiohttp.ClientError, TimeoutError):
+                            headers = {**headers, "X-Slack-Retry-Num": str(retry + 1)}
+                            headers["X-Slack-Retry-Reason"] = "http_error"
+                    return 0, start, time.perf_counter(), 4
+
+            return list(await asyncio.gather(*(send(ts) for ts in messages)))
+
+    return asyncio.run(run())
 
 
 def post_message(slack: FakeSlack, text: str) -> str:
