@@ -129,6 +129,7 @@ class Runtime:
         return SlackEventsEndpoint(verifier=verifier, dispatcher=self.dispatcher)
 
     async def start(self) -> None:
+        await self.chat.open()
         self.writer.start()
         if self.run_worker:
             self._worker_task = asyncio.create_task(self.worker.run(), name="worker")
@@ -142,6 +143,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker_task
         self.writer.stop()
+        await self.chat.close()
         self.tracker.close()
         self.engine.dispose()
 

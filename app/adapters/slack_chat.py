@@ -45,6 +45,23 @@ class SlackChat:
         self._channels: dict[str, tuple[float, str]] = {}
         self._identity: BotIdentity | None = None
 
+    async def open(self) -> None:
+        """Share one HTTP session (and its keep-alive connections) across calls.
+
+        Without it slack_sdk opens a new aiohttp session, and a new TCP connection, per call.
+        Must run inside the event loop that will use it.
+        """
+        if self._client.session is None or self._client.session.closed:
+            self._client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._client.timeout)
+            )
+
+    async def close(self) -> None:
+        session = self._client.session
+        if session is not None and not session.closed:
+            await session.close()
+        self._client.session = None
+
     async def _call(self, method: str, *, ambiguous: bool = False, **kwargs: Any) -> dict[str, Any]:
         # slack_sdk's own method (chat_postMessage for chat.postMessage) encodes arguments as Slack expects
         call = getattr(self._client, method.replace(".", "_"))

@@ -244,8 +244,15 @@ class IntakeJobs:
                     }
                     ticket_store.update_ticket(conn, ticket.id, now=now, **values)
                 for kind in (JobKind.LINK_TICKET, JobKind.POST_REDIRECT, JobKind.MARK_TRACKED):
+                    # Due since the ticket was requested: claims go by run_after, so under a burst
+                    # this ticket's reply comes before creates of later requests, not after all of them.
                     job_store.enqueue(
-                        conn, kind, {"ticket_id": ticket.id}, now=now, dedupe_key=f"{kind}:{ticket.id}"
+                        conn,
+                        kind,
+                        {"ticket_id": ticket.id},
+                        now=now,
+                        run_after=min(now, ticket.created_at),
+                        dedupe_key=f"{kind}:{ticket.id}",
                     )
 
         await asyncio.to_thread(write)
