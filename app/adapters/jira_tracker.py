@@ -21,7 +21,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from app.domain.errors import AmbiguousError, PermanentError, RetryableError
-from app.domain.models import IssueRef, TicketDraft, TrackerUser
+from app.domain.models import IssueRef, IssueUpdate, TicketDraft, TrackerUser
 
 T = TypeVar("T")
 _USER_CACHE_TTL_S = 3600.0
@@ -117,6 +117,25 @@ class JiraTracker:
             client._session.post(client._get_url(f"issue/{key}/remotelink"), data=json.dumps(body))
 
         await self._run("add remote link", link)
+
+    async def update_issue(self, update: IssueUpdate) -> None:
+        """Set fields and swap labels in one PUT; label add/remove verbs keep others' labels intact."""
+        fields: dict[str, Any] = dict(update.fields)
+        if update.summary is not None:
+            fields["summary"] = update.summary
+        if update.priority is not None:
+            fields["priority"] = {"name": update.priority}
+        labels = [{"add": label} for label in update.add_labels] + [
+            {"remove": label} for label in update.remove_labels
+        ]
+        body: dict[str, Any] = {"fields": fields}
+        if labels:
+            body["update"] = {"labels": labels}
+
+        def put(client: JIRA) -> None:
+            client._session.put(client._get_url(f"issue/{update.key}"), data=json.dumps(body))
+
+        await self._run("update issue", put)
 
     async def find_user_by_email(self, email: str) -> TrackerUser | None:
         now = time.monotonic()

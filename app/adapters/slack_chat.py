@@ -135,7 +135,7 @@ class SlackChat:
             "chat.postMessage",
             ambiguous=True,
             channel=post.channel,
-            thread_ts=post.thread_ts,
+            **({"thread_ts": post.thread_ts} if post.thread_ts else {}),
             text=post.text,
             blocks=post.blocks,
             metadata={"event_type": post.metadata_type, "event_payload": post.metadata},
@@ -149,14 +149,26 @@ class SlackChat:
         data = await self._call(
             "conversations.replies", channel=channel, ts=thread_ts, include_all_metadata=True, limit=1000
         )
-        for raw in data.get("messages", []):
-            metadata = raw.get("metadata") or {}
-            if (
-                metadata.get("event_type") == metadata_type
-                and (metadata.get("event_payload") or {}).get(key) == value
-            ):
-                return str(raw["ts"])
-        return None
+        return _find_by_metadata(data.get("messages", []), metadata_type, key, value)
+
+    async def find_channel_message(
+        self, channel: str, metadata_type: str, key: str, value: str
+    ) -> str | None:
+        data = await self._call(
+            "conversations.history", channel=channel, include_all_metadata=True, limit=200
+        )
+        return _find_by_metadata(data.get("messages", []), metadata_type, key, value)
+
+    async def update_message(self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]]) -> None:
+        await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        data = await self._call("views.open", trigger_id=trigger_id, view=view)
+        return str((data.get("view") or {}).get("id", ""))
+
+    async def update_view(self, view_id: str, view: dict[str, Any], *, view_hash: str | None) -> None:
+        extra: dict[str, Any] = {"hash": view_hash} if view_hash else {}
+        await self._call("views.update", view_id=view_id, view=view, **extra)
 
     async def add_reaction(self, channel: str, ts: str, name: str) -> None:
         try:
@@ -170,6 +182,17 @@ class SlackChat:
         if thread_ts:
             args["thread_ts"] = thread_ts
         await self._call("chat.postEphemeral", **args)
+
+
+def _find_by_metadata(messages: list[dict[str, Any]], metadata_type: str, key: str, value: str) -> str | None:
+    for raw in messages:
+        metadata = raw.get("metadata") or {}
+        if (
+            metadata.get("event_type") == metadata_type
+            and (metadata.get("event_payload") or {}).get(key) == value
+        ):
+            return str(raw["ts"])
+    return None
 
 
 def _message(channel: str, raw: dict[str, Any]) -> ChatMessage:

@@ -75,6 +75,18 @@ class IssueRef:
 
 
 @dataclass(frozen=True)
+class IssueUpdate:
+    """Changes to an existing issue (an "Edit details" submission)."""
+
+    key: str
+    summary: str | None = None
+    priority: str | None = None
+    add_labels: tuple[str, ...] = ()
+    remove_labels: tuple[str, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class TicketDraft:
     project: str
     issue_type: str
@@ -88,8 +100,10 @@ class TicketDraft:
 
 @dataclass(frozen=True)
 class ReplyPost:
+    """A bot message; `thread_ts=None` posts at the top level of the channel."""
+
     channel: str
-    thread_ts: str
+    thread_ts: str | None
     text: str
     blocks: list[dict[str, Any]]
     metadata_type: str

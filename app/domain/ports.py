@@ -6,13 +6,14 @@ Every method raises `app.domain.errors` exceptions, never a client library's own
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.domain.models import (
     BotIdentity,
     ChatMessage,
     ChatUser,
     IssueRef,
+    IssueUpdate,
     ReplyPost,
     TicketDraft,
     TrackerUser,
@@ -48,6 +49,22 @@ class Chat(Protocol):
         self, channel: str, user: str, text: str, thread_ts: str | None = None
     ) -> None: ...
 
+    async def find_channel_message(
+        self, channel: str, metadata_type: str, key: str, value: str
+    ) -> str | None:
+        """The ts of a recent top-level bot message whose metadata has `key == value`, if any."""
+        ...
+
+    async def update_message(
+        self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]]
+    ) -> None: ...
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal; returns the view id. `trigger_id` is single-use and lives 3 s."""
+        ...
+
+    async def update_view(self, view_id: str, view: dict[str, Any], *, view_hash: str | None) -> None: ...
+
 
 class Tracker(Protocol):
     async def find_by_marker(self, marker: str) -> IssueRef | None:
@@ -59,5 +76,7 @@ class Tracker(Protocol):
     async def add_remote_link(self, key: str, *, url: str, title: str, global_id: str) -> None: ...
 
     async def find_user_by_email(self, email: str) -> TrackerUser | None: ...
+
+    async def update_issue(self, update: IssueUpdate) -> None: ...
 
     def browse_url(self, key: str) -> str: ...
