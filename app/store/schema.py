@@ -77,6 +77,10 @@ tickets = Table(
     Column("create_attempts", Integer, nullable=False, default=0),
     Column("reply_ts", String(32)),
     Column("reply_attempts", Integer, nullable=False, default=0),
+    # JSON of the modal's answers (summary, description, impact, urgency, Jira fields), when a form was used
+    Column("form", Text),
+    # posts of the request itself, for tickets raised without a source message (global shortcut, command)
+    Column("request_post_attempts", Integer, nullable=False, default=0),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("team", "channel_id", "message_ts", name="uq_tickets_source_message"),

@@ -35,6 +35,8 @@ class Ticket:
     create_attempts: int
     reply_ts: str | None
     reply_attempts: int
+    form: str | None
+    request_post_attempts: int
     created_at: float
 
 
@@ -95,6 +97,60 @@ def open_ticket(
         },
     )
     return result.first() is not None
+
+
+def open_form_ticket(
+    conn: Connection,
+    *,
+    ticket_id: str,
+    team: str,
+    channel_id: str,
+    message_ts: str | None,
+    thread_ts: str | None,
+    bucket: str,
+    priority: str,
+    source: str,
+    requester_id: str,
+    form_json: str,
+    now: float,
+) -> bool:
+    """A ticket raised through the modal. Without a source message (global shortcut, slash
+    command) the request is posted by the worker first; until then `message_ts` holds a
+    placeholder unique to the ticket. False when the source message is already tracked."""
+    statement = insert_ignoring_conflicts(conn, tickets, ["team", "channel_id", "message_ts"]).returning(
+        tickets.c.id
+    )
+    result = conn.execute(
+        statement,
+        {
+            "id": ticket_id,
+            "team": team,
+            "channel_id": channel_id,
+            "message_ts": message_ts or pending_message_ts(ticket_id),
+            "thread_ts": thread_ts,
+            "bucket": bucket,
+            "priority": priority,
+            "source": source,
+            "requester_id": requester_id,
+            "reactor_id": None,
+            "state": PENDING,
+            "marker": marker_for(ticket_id),
+            "form": form_json,
+            "create_attempts": 0,
+            "reply_attempts": 0,
+            "request_post_attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return result.first() is not None
+
+
+PENDING_MESSAGE_PREFIX = "pending:"
+
+
+def pending_message_ts(ticket_id: str) -> str:
+    return f"{PENDING_MESSAGE_PREFIX}{ticket_id[:24]}"
 
 
 def marker_for(ticket_id: str) -> str:
