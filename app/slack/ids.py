@@ -22,6 +22,13 @@ class ActionId(StrEnum):
     """"I still need help" under an FAQ suggestion."""
     open_modal = "ib_open_modal"
     """Opens the intake modal from a message (for example an ephemeral prompt)."""
+    intake_bucket = "ib_intake_bucket"
+    """The intake modal's bucket select; it dispatches, so a change arrives as `block_actions` and the
+    view is re-rendered with that bucket's inputs (`views.update` with the view's hash)."""
+    intake_team = "ib_intake_team"
+    """The intake modal's team select (shown only when several teams could own the request)."""
+    intake_input = "ib_intake_input"
+    """Every other element of the intake modal; its `block_id` says which field it is."""
 
 
 class CallbackId(StrEnum):
@@ -35,3 +42,7 @@ class CallbackId(StrEnum):
     """The modal in which a requester picks a bucket and describes the request."""
     edit_modal = "ib_edit_modal"
     """The modal opened by the "Edit details" button."""
+
+
+DEFAULT_COMMAND = "/interrupt"
+"""The slash command the bridge handles, as declared in `deploy/slack-manifest.yaml` (tested)."""
