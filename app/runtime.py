@@ -26,8 +26,9 @@ from app.slack.dispatch import Dispatcher
 from app.slack.http import SlackEventsEndpoint
 from app.store.db import create_db_engine
 from app.store.group_commit import GroupCommitWriter
-from app.worker.intake import IntakeContext, IntakeJobs
+from app.worker.intake import IntakeJobs
 from app.worker.runner import Worker, WorkerConfig
+from app.worker.ticket_jobs import IntakeContext
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class Runtime:
         )
         self.worker = Worker(
             self.engine,
-            intake.handlers(),  # type: ignore[arg-type]
+            intake.handlers(),
             config=WorkerConfig(
                 concurrency=settings.worker_concurrency,
                 lease_s=settings.job_lease_s,

@@ -105,3 +105,96 @@ def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = N
 def signed_json(payload: dict[str, Any], **kwargs: Any) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload).encode()
     return body, {"Content-Type": "application/json", **sign(body, **kwargs)}
+
+
+def _json_fixture(name: str) -> dict[str, Any] | None:
+    raw = _fixture(name)
+    return dict(json.loads(raw)) if raw is not None else None
+
+
+def form_body(payload: dict[str, Any]) -> bytes:
+    """Interactivity travels as a form with one `payload` field holding JSON."""
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def message_shortcut(
+    *, channel: str, message: dict[str, Any], user: str, trigger_id: str = "111.222.valid"
+) -> dict[str, Any]:
+    body = _json_fixture("shortcut_message.json") or {
+        "type": "message_action",
+        "token": "verification-token",
+        "action_ts": "1583637157.207593",
+        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+        "user": {"id": user, "name": user.lower()},
+        "channel": {"id": channel, "name": "support"},
+        "callback_id": "x",
+        "trigger_id": trigger_id,
+        "message_ts": message["ts"],
+        "message": message,
+        "response_url": "https://hooks.slack.com/app/T0SANDBOX/1/x",
+    }
+    body = copy.deepcopy(body)
+    body.update(
+        {
+            "callback_id": "raise_interrupt",
+            "trigger_id": trigger_id,
+            "message_ts": message["ts"],
+            "message": message,
+            "user": {"id": user, "name": user.lower()},
+            "channel": {"id": channel, "name": "support"},
+        }
+    )
+    return body
+
+
+def global_shortcut(*, user: str, trigger_id: str = "111.333.valid") -> dict[str, Any]:
+    body = copy.deepcopy(
+        _json_fixture("shortcut_global.json")
+        or {
+            "type": "shortcut",
+            "token": "verification-token",
+            "action_ts": "1.1",
+            "team": {"id": "T0SANDBOX"},
+        }
+    )
+    body.update({"callback_id": "raise_interrupt_global", "trigger_id": trigger_id, "user": {"id": user}})
+    return body
+
+
+def block_actions(
+    *,
+    user: str,
+    action_id: str,
+    value: str | None = None,
+    view: dict[str, Any] | None = None,
+    channel: str | None = None,
+    trigger_id: str = "111.444.valid",
+) -> dict[str, Any]:
+    body = copy.deepcopy(
+        _json_fixture("block_actions.json")
+        or {"type": "block_actions", "team": {"id": "T0SANDBOX"}, "api_app_id": "A0SANDBOX", "actions": [{}]}
+    )
+    body["user"] = {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"}
+    body["trigger_id"] = trigger_id
+    action = {**body["actions"][0], "action_id": action_id, "block_id": "b", "action_ts": "1.2"}
+    if value is not None:
+        action["value"] = value
+    body["actions"] = [action]
+    if view is not None:
+        body["view"] = view
+        body["container"] = {"type": "view", "view_id": view.get("id")}
+        body.pop("channel", None)
+    if channel is not None:
+        body["channel"] = {"id": channel, "name": "support"}
+        body["container"] = {"type": "message", "channel_id": channel, "message_ts": "1.1"}
+    return body
+
+
+def view_submission(*, user: str, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    body = copy.deepcopy(
+        _json_fixture("view_submission.json")
+        or {"type": "view_submission", "team": {"id": "T0SANDBOX"}, "view": {}}
+    )
+    body["user"] = {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"}
+    body["view"] = {**body["view"], **view, "state": {"values": values}}
+    return body

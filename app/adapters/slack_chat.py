@@ -137,7 +137,7 @@ class SlackChat:
             channel=post.channel,
             **({"thread_ts": post.thread_ts} if post.thread_ts else {}),
             text=post.text,
-            blocks=post.blocks,
+            **({"blocks": post.blocks} if post.blocks else {}),
             metadata={"event_type": post.metadata_type, "event_payload": post.metadata},
             unfurl_links=False,
         )

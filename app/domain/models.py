@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,3 +109,41 @@ class ReplyPost:
     blocks: list[dict[str, Any]]
     metadata_type: str
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TicketForm:
+    """What a requester answered in the intake modal, as stored with the ticket."""
+
+    summary: str
+    description: str
+    impact: str | None = None
+    urgency: str | None = None
+    jira_fields: dict[str, Any] = field(default_factory=dict)
+    # Jira user fields answered with a Slack user id; resolved to Jira users when the ticket is made
+    user_fields: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "summary": self.summary,
+                "description": self.description,
+                "impact": self.impact,
+                "urgency": self.urgency,
+                "jira_fields": self.jira_fields,
+                "user_fields": self.user_fields,
+            },
+            separators=(",", ":"),
+        )
+
+    @staticmethod
+    def from_json(raw: str) -> TicketForm:
+        data = json.loads(raw)
+        return TicketForm(
+            summary=str(data["summary"]),
+            description=str(data.get("description") or ""),
+            impact=data.get("impact"),
+            urgency=data.get("urgency"),
+            jira_fields=dict(data.get("jira_fields") or {}),
+            user_fields=dict(data.get("user_fields") or {}),
+        )

@@ -9,6 +9,7 @@ messages are Jira's own wording where we know it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final, Literal
 
 from app.sandbox.jira_models import Issue, IssueType, JiraApiError, Project, User
@@ -202,6 +203,8 @@ class FieldRules:
                 errors[name] = "The reporter specified is not a user."
                 return _INVALID
             return reporter
+        if name == "duedate":
+            return self._date(name, value, errors)
         if name in self.state.custom_fields:
             return self._custom_text(name, value, errors)
         errors[name] = _cannot_set(name)
@@ -279,6 +282,18 @@ class FieldRules:
         return _INVALID
 
     @staticmethod
+    def _date(name: str, value: Any, errors: dict[str, str]) -> Any:
+        if value is None:
+            return None
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError(value)
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            errors[name] = "Error parsing date string: " + str(value)
+            return _INVALID
+
+    @staticmethod
     def _named(ref: Any, options: list[Any]) -> Any:
         if not isinstance(ref, dict):
             return None
@@ -287,7 +302,7 @@ class FieldRules:
     # -- applying ------------------------------------------------------------------------------
     def _apply(self, issue: Issue, edit: _Edit) -> None:
         for name, value in edit.values.items():
-            if name in self.state.custom_fields:
+            if name in self.state.custom_fields or name == "duedate":
                 issue.custom[name] = value
             else:
                 setattr(issue, name, value)

@@ -213,7 +213,7 @@ class Renderer:
             "updated": timestamp(issue.updated),
             "resolutiondate": timestamp(issue.resolutiondate) if issue.resolutiondate else None,
             "environment": None,
-            "duedate": None,
+            "duedate": issue.custom.get("duedate"),
         }
         if name in simple:
             return simple[name]

@@ -9,84 +9,42 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-
-from sqlalchemy import Engine
+from typing import Any
 
 from app.config.template import Template
 from app.domain.description import ThreadEntry, build_description
-from app.domain.errors import NotReadyError, PermanentError
+from app.domain.errors import PermanentError
 from app.domain.intake import ticket_labels
-from app.domain.models import ChatMessage, ChatUser, IssueRef, ReplyPost, TicketDraft, TrackerUser
-from app.domain.ports import Chat, Tracker
+from app.domain.models import ChatMessage, ChatUser, IssueRef, ReplyPost, TicketDraft, TicketForm, TrackerUser
 from app.domain.slack_text import mentioned_user_ids, summary_from_text, to_plain_text
-from app.slack.blocks import redirect_blocks, redirect_fallback_text
-from app.slack.metadata import TicketRef, encode
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
 from app.store.jobs import Job
 from app.store.tickets import Ticket
+from app.worker.edit import EditJobs
 from app.worker.kinds import JobKind
+from app.worker.ticket_jobs import TicketJobBase
 
 log = logging.getLogger(__name__)
 
-REPLY_METADATA_TYPE = "interrupt_bridge_ticket"
+REQUEST_METADATA_TYPE = "interrupt_bridge_request"
 
 
-@dataclass
-class IntakeContext:
-    engine: Engine
-    chat: Chat
-    tracker: Tracker
-    template: Callable[[], Template]
-    metadata_key: bytes
-    clock: Callable[[], float] = time.time
+class IntakeJobs(TicketJobBase):
+    """Creates tickets; `handlers()` also routes the follow-up kinds to `FollowUpJobs`."""
 
-
-class IntakeJobs:
-    def __init__(self, ctx: IntakeContext) -> None:
-        self._ctx = ctx
-
-    def handlers(self) -> dict[str, Callable[[Job], object]]:
+    def handlers(self) -> dict[str, Callable[[Job], Awaitable[None]]]:
+        follow_ups = EditJobs(self._ctx)
         return {
             JobKind.CREATE_TICKET: self.create_ticket,
-            JobKind.LINK_TICKET: self.link_ticket,
-            JobKind.POST_REDIRECT: self.post_redirect,
-            JobKind.MARK_TRACKED: self.mark_tracked,
-            JobKind.ALREADY_TRACKED: self.already_tracked,
+            JobKind.LINK_TICKET: follow_ups.link_ticket,
+            JobKind.POST_REDIRECT: follow_ups.post_redirect,
+            JobKind.MARK_TRACKED: follow_ups.mark_tracked,
+            JobKind.ALREADY_TRACKED: follow_ups.already_tracked,
+            JobKind.EDIT_TICKET: follow_ups.edit_ticket,
         }
-
-    # -- database helpers (run in threads) ------------------------------------------------------
-    async def _load(self, ticket_id: str) -> Ticket:
-        def load() -> Ticket | None:
-            with self._ctx.engine.connect() as conn:
-                return ticket_store.get_ticket(conn, ticket_id)
-
-        ticket = await asyncio.to_thread(load)
-        if ticket is None:
-            raise PermanentError(f"ticket {ticket_id} does not exist")
-        return ticket
-
-    async def _update(self, ticket_id: str, **values: object) -> None:
-        def write() -> None:
-            with self._ctx.engine.begin() as conn:
-                ticket_store.update_ticket(conn, ticket_id, now=self._ctx.clock(), **values)
-
-        await asyncio.to_thread(write)
-
-    async def _bump(self, ticket_id: str, column: str) -> None:
-        def write() -> None:
-            with self._ctx.engine.begin() as conn:
-                ticket_store.bump(conn, ticket_id, column, now=self._ctx.clock())
-
-        await asyncio.to_thread(write)
-
-    async def _ignore(self, ticket: Ticket, reason: str) -> None:
-        log.info("not tracking message", extra={"ticket.id": ticket.id, "reason": reason})
-        await self._update(ticket.id, state=ticket_store.IGNORED, ignored_reason=reason)
 
     # -- ticket.create -----------------------------------------------------------------------------
     async def create_ticket(self, job: Job) -> None:
@@ -101,6 +59,9 @@ class IntakeJobs:
         if ticket.reactor_id is not None and ticket.reactor_id == identity.user_id:
             await self._ignore(ticket, "reaction added by the bridge itself")
             return
+        form = TicketForm.from_json(ticket.form) if ticket.form else None
+        if form is not None and ticket.message_ts.startswith(ticket_store.PENDING_MESSAGE_PREFIX):
+            ticket = await self._post_request(ticket, form)
         try:
             thread = await chat.thread_of(ticket.channel_id, ticket.message_ts)
         except PermanentError as exc:
@@ -110,13 +71,17 @@ class IntakeJobs:
         if message is None:
             await self._ignore(ticket, "message not found (deleted?)")
             return
-        if message.is_from_bot or message.user is None:
-            await self._ignore(ticket, "message posted by a bot")
-            return
-        requester = await chat.user(message.user)
-        if requester.is_bot:
-            await self._ignore(ticket, "message posted by a bot user")
-            return
+        if form is not None and ticket.requester_id:
+            # Raised through the modal: the requester is whoever submitted it, whoever wrote the message.
+            requester = await chat.user(ticket.requester_id)
+        else:
+            if message.is_from_bot or message.user is None:
+                await self._ignore(ticket, "message posted by a bot")
+                return
+            requester = await chat.user(message.user)
+            if requester.is_bot:
+                await self._ignore(ticket, "message posted by a bot user")
+                return
 
         if ticket.create_attempts > 0:
             found = await tracker.find_by_marker(ticket.marker)
@@ -130,7 +95,7 @@ class IntakeJobs:
                 )
                 return
 
-        draft = await self._draft(ticket, template, message, thread, requester)
+        draft = await self._draft(ticket, template, message, thread, requester, form=form)
         await self._bump(ticket.id, "create_attempts")
         try:
             issue = await tracker.create_issue(draft)
@@ -140,13 +105,45 @@ class IntakeJobs:
             # No permission to set the reporter (or the user cannot report): the bot reports and
             # the description names the requester. Safe to create again: Jira rejected the first.
             log.warning("reporter rejected; creating as the bridge", extra={"ticket.id": ticket.id})
-            fallback = await self._draft(ticket, template, message, thread, requester, allow_reporter=False)
+            fallback = await self._draft(
+                ticket, template, message, thread, requester, form=form, allow_reporter=False
+            )
             issue = await tracker.create_issue(fallback)
         log.info(
             "ticket created",
             extra={"jira.key": issue.key, "ticket.id": ticket.id, "slack.channel_id": ticket.channel_id},
         )
         await self._record_created(ticket, issue, thread_ts=message.thread_root, requester=requester.id)
+
+    async def _post_request(self, ticket: Ticket, form: TicketForm) -> Ticket:
+        """Post a request that has no source message in the team's channel, exactly once.
+
+        Its thread becomes the ticket's thread. A retried post first looks for the earlier one by
+        its message metadata.
+        """
+        chat = self._ctx.chat
+        ts: str | None = None
+        if ticket.request_post_attempts > 0:
+            ts = await chat.find_channel_message(
+                ticket.channel_id, REQUEST_METADATA_TYPE, "ticket_id", ticket.id
+            )
+        if ts is None:
+            await self._bump(ticket.id, "request_post_attempts")
+            text = f"<@{ticket.requester_id}> asked for help: *{form.summary}*"
+            if form.description:
+                text += "\n" + "\n".join(f"> {line}" for line in form.description.splitlines())
+            ts = await chat.post_reply(
+                ReplyPost(
+                    channel=ticket.channel_id,
+                    thread_ts=None,
+                    text=text,
+                    blocks=[],
+                    metadata_type=REQUEST_METADATA_TYPE,
+                    metadata={"ticket_id": ticket.id},
+                )
+            )
+        await self._update(ticket.id, message_ts=ts, thread_ts=ts)
+        return await self._load(ticket.id)
 
     async def _draft(
         self,
@@ -156,6 +153,7 @@ class IntakeJobs:
         thread: list[ChatMessage],
         requester: ChatUser,
         *,
+        form: TicketForm | None,
         allow_reporter: bool = True,
     ) -> TicketDraft:
         chat, tracker = self._ctx.chat, self._ctx.tracker
@@ -169,6 +167,8 @@ class IntakeJobs:
             reporter = await tracker.find_user_by_email(requester.email)
         reactor = await self._safe_name(ticket.reactor_id) if ticket.reactor_id else None
         text = to_plain_text(message.text, user_names=names)
+        if form is not None:
+            text = _form_text(form, original=text, template=template)
         entries = [
             ThreadEntry(
                 author_name=names.get(m.user or "", m.user or "bot"),
@@ -195,13 +195,27 @@ class IntakeJobs:
         return TicketDraft(
             project=team.jira.project,
             issue_type=team.jira.issue_type,
-            summary=summary_from_text(text),
+            summary=summary_from_text(form.summary if form is not None else text),
             description=description,
             labels=ticket_labels(template, team, bucket, marker=ticket.marker),
             priority=ticket.priority,
             reporter=reporter,
-            fields={**team.jira.fields, **bucket.fields},
+            fields={**team.jira.fields, **bucket.fields, **(await self._form_fields(form))},
         )
+
+    async def _form_fields(self, form: TicketForm | None) -> dict[str, Any]:
+        """The form's Jira fields, with user answers (Slack ids) turned into Jira users."""
+        if form is None:
+            return {}
+        fields = dict(form.jira_fields)
+        for jira_field, slack_user in form.user_fields.items():
+            person = await self._ctx.chat.user(slack_user)
+            found = await self._ctx.tracker.find_user_by_email(person.email) if person.email else None
+            if found is None:
+                log.warning("no Jira user for a form answer", extra={"jira.field": jira_field})
+                continue
+            fields[jira_field] = found.as_field()
+        return fields
 
     async def _names(self, messages: list[ChatMessage], requester: ChatUser) -> dict[str, str]:
         ids: set[str] = set()
@@ -257,103 +271,25 @@ class IntakeJobs:
 
         await asyncio.to_thread(write)
 
-    # -- follow-ups -----------------------------------------------------------------------------------
-    async def link_ticket(self, job: Job) -> None:
-        ticket = await self._created(job)
-        permalink = await self._ctx.chat.permalink(ticket.channel_id, ticket.message_ts)
-        await self._ctx.tracker.add_remote_link(
-            str(ticket.jira_key), url=permalink, title="Slack thread", global_id=f"slack:{permalink}"
+
+def _form_text(form: TicketForm, *, original: str, template: Template) -> str:
+    """The description's quoted text for a modal request: the requester's words, then their answers."""
+    parts = [form.description or original]
+    if form.description and original and original not in form.description and original != form.summary:
+        parts.append(f"Original message: {original}")
+    answers = [
+        f"{question.label}: {_option_label(question.options, answer)}"
+        for question, answer in (
+            (template.intake.impact, form.impact),
+            (template.intake.urgency, form.urgency),
         )
-
-    async def post_redirect(self, job: Job) -> None:
-        ticket = await self._created(job)
-        if ticket.reply_ts is not None:
-            return
-        thread_ts = ticket.thread_ts or ticket.message_ts
-        if ticket.reply_attempts > 0:
-            found = await self._ctx.chat.find_reply(
-                ticket.channel_id, thread_ts, REPLY_METADATA_TYPE, "ticket_id", ticket.id
-            )
-            if found is not None:
-                await self._update(ticket.id, reply_ts=found)
-                return
-        post = await self._redirect_post(ticket, thread_ts)
-        await self._bump(ticket.id, "reply_attempts")
-        reply_ts = await self._ctx.chat.post_reply(post)
-        await self._update(ticket.id, reply_ts=reply_ts)
-
-    async def _redirect_post(self, ticket: Ticket, thread_ts: str) -> ReplyPost:
-        template = self._ctx.template()
-        bucket = template.bucket(ticket.bucket)
-        values = message_values(template, ticket, reactor_id=ticket.reactor_id)
-        text = template.messages.redirect.format(**values)
-        edit_value = encode(
-            TicketRef(ticket_id=ticket.id, channel=ticket.channel_id, message_ts=ticket.message_ts),
-            key=self._ctx.metadata_key,
-        )
-        blocks = redirect_blocks(
-            text=text,
-            ticket_key=values["ticket_key"],
-            ticket_url=values["ticket_url"],
-            bucket_name=bucket.name,
-            priority=ticket.priority,
-            edit_value=edit_value,
-        )
-        fallback = redirect_fallback_text(
-            text=text, ticket_key=values["ticket_key"], ticket_url=values["ticket_url"]
-        )
-        return ReplyPost(
-            channel=ticket.channel_id,
-            thread_ts=thread_ts,
-            text=fallback,
-            blocks=blocks,
-            metadata_type=REPLY_METADATA_TYPE,
-            metadata={"ticket_id": ticket.id, "jira_key": values["ticket_key"]},
-        )
-
-    async def mark_tracked(self, job: Job) -> None:
-        ticket = await self._created(job)
-        reaction = self._ctx.template().defaults.tracked_reaction
-        await self._ctx.chat.add_reaction(ticket.channel_id, ticket.message_ts, reaction)
-
-    async def already_tracked(self, job: Job) -> None:
-        payload = job.payload
-
-        def load() -> Ticket | None:
-            with self._ctx.engine.connect() as conn:
-                return ticket_store.get_ticket_by_source(
-                    conn, team=payload["team"], channel_id=payload["channel"], message_ts=payload["ts"]
-                )
-
-        ticket = await asyncio.to_thread(load)
-        if ticket is None or ticket.state == ticket_store.IGNORED:
-            return
-        if ticket.state != ticket_store.CREATED:
-            raise NotReadyError("the ticket is still being created", delay_s=2.0)
-        template = self._ctx.template()
-        values = message_values(template, ticket, reactor_id=payload["user"])
-        text = template.messages.already_tracked.format(**values)
-        await self._ctx.chat.post_ephemeral(ticket.channel_id, payload["user"], text, ticket.thread_ts)
-
-    async def _created(self, job: Job) -> Ticket:
-        ticket = await self._load(job.payload["ticket_id"])
-        if ticket.state != ticket_store.CREATED or ticket.jira_key is None:
-            raise PermanentError(f"ticket {ticket.id} has no Jira issue (state {ticket.state})")
-        return ticket
+        if answer
+    ]
+    return "\n\n".join([*parts, *answers])
 
 
-def message_values(template: Template, ticket: Ticket, *, reactor_id: str | None) -> dict[str, str]:
-    """The named placeholders the template's message texts may use (see `MESSAGE_PLACEHOLDERS`)."""
-    return {
-        "ticket_key": str(ticket.jira_key),
-        "ticket_url": str(ticket.jira_url),
-        "bucket": template.bucket(ticket.bucket).name,
-        "priority": ticket.priority,
-        "requester": f"<@{ticket.requester_id}>" if ticket.requester_id else "there",
-        "channel": f"<#{ticket.channel_id}>",
-        "team": template.team(ticket.team).name,
-        "reactor": f"<@{reactor_id}>" if reactor_id else "",
-    }
+def _option_label(options: Sequence[Any], key: str) -> str:
+    return next((str(o.label) for o in options if o.key == key), key)
 
 
 def _ts_to_datetime(ts: str) -> datetime:

@@ -11,3 +11,4 @@ class JobKind(StrEnum):
     POST_REDIRECT = "ticket.reply"
     MARK_TRACKED = "ticket.react"
     ALREADY_TRACKED = "ticket.already_tracked"
+    EDIT_TICKET = "ticket.edit"

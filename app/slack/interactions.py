@@ -1,0 +1,381 @@
+"""Shortcuts, the slash command, buttons and modal submissions.
+
+`views.open` is called here, on the request path: a `trigger_id` lives 3 s and is single-use, so it
+cannot wait for the job queue. Everything else that is slow (creating or editing the ticket) is
+written as a job in the transaction that records the delivery, as for reactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from app.config.template import Team, Template
+from app.domain.errors import ExternalError, PermanentError
+from app.domain.intake import team_for_channel
+from app.domain.models import TicketForm
+from app.domain.ports import Chat
+from app.domain.priority import priority_for
+from app.slack.ack import EMPTY_ACK, Ack
+from app.slack.help_text import help_text
+from app.slack.ids import ActionId, CallbackId
+from app.slack.metadata import MetadataError, TicketRef, decode
+from app.slack.modal import intake_view
+from app.slack.modal_metadata import IntakeModalMeta, decode_intake_meta, encode_intake_meta
+from app.slack.modal_submission import IntakeForm, parse_submission, state_values
+from app.store import jobs as job_store
+from app.store import tickets as ticket_store
+from app.store.group_commit import GroupCommitWriter
+from app.worker.kinds import JobKind
+
+log = logging.getLogger(__name__)
+
+EXPIRED_TRIGGER_TEXT = (
+    "Slack took too long to open the form (its trigger expires after 3 seconds). Please try again."
+)
+
+
+@dataclass(frozen=True)
+class InteractionDeps:
+    template: Callable[[], Template]
+    chat: Chat
+    writer: GroupCommitWriter
+    engine: Engine
+    metadata_key: bytes
+    command: str
+    clock: Callable[[], float] = time.time
+
+
+class Interactions:
+    def __init__(self, deps: InteractionDeps) -> None:
+        self._d = deps
+
+    # -- entry points ------------------------------------------------------------------------------
+    async def shortcut(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
+        await self._record(dedupe_key, f"interaction:{payload.get('type')}", raw)
+        user = _user_id(payload)
+        if payload.get("callback_id") == CallbackId.raise_interrupt_message:
+            channel = str((payload.get("channel") or {}).get("id", ""))
+            message = payload.get("message") or {}
+            meta = IntakeModalMeta(
+                source="message",
+                requester=user,
+                channel=channel,
+                message_ts=str(payload.get("message_ts") or message.get("ts")),
+                thread_ts=message.get("thread_ts"),
+                team=_single_team_key(self._d.template(), channel),
+            )
+            text = str(message.get("text") or "")
+            await self._open(payload, meta, summary=_first_line(text), description=text, channel=channel)
+            return EMPTY_ACK
+        if payload.get("callback_id") == CallbackId.raise_interrupt_global:
+            meta = IntakeModalMeta(
+                source="global", requester=user, team=_single_team_key(self._d.template(), None)
+            )
+            await self._open(payload, meta, summary="", description="", channel=None)
+            return EMPTY_ACK
+        log.info("unknown shortcut", extra={"slack.callback_id": payload.get("callback_id")})
+        return EMPTY_ACK
+
+    async def command(self, fields: Mapping[str, str], *, dedupe_key: str, raw: str) -> Ack:
+        await self._record(dedupe_key, "command", raw)
+        text = fields.get("text", "").strip()
+        if fields.get("command") != self._d.command:
+            return _ephemeral(f"This app handles {self._d.command}, not {fields.get('command')}.")
+        if text.lower() in {"help", "?"}:
+            return _ephemeral(help_text(self._d.template(), command=self._d.command))
+        channel = fields.get("channel_id") or None
+        meta = IntakeModalMeta(
+            source="command",
+            requester=fields.get("user_id", ""),
+            team=_single_team_key(self._d.template(), channel),
+        )
+        payload = {"trigger_id": fields.get("trigger_id", ""), "user": {"id": fields.get("user_id")}}
+        await self._open(payload, meta, summary=_first_line(text), description=text, channel=channel)
+        return EMPTY_ACK
+
+    async def block_actions(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
+        await self._record(dedupe_key, "interaction:block_actions", raw)
+        for action in payload.get("actions") or []:
+            action_id = action.get("action_id")
+            if action_id == ActionId.intake_bucket or action_id == ActionId.intake_team:
+                await self._rerender(payload)
+            elif action_id == ActionId.edit_details:
+                await self._open_edit(payload, str(action.get("value") or ""))
+            elif action_id == ActionId.open_modal:
+                meta = IntakeModalMeta(source="dm", requester=_user_id(payload))
+                await self._open(payload, meta, summary="", description="", channel=None)
+        return EMPTY_ACK
+
+    async def view_submission(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
+        view = payload.get("view") or {}
+        template = self._d.template()
+        try:
+            meta = decode_intake_meta(str(view.get("private_metadata") or ""), key=self._d.metadata_key)
+        except MetadataError as exc:
+            return _errors({"summary": f"This form could not be verified ({exc}). Please open it again."})
+        if meta.requester != _user_id(payload):
+            return _errors({"summary": "This form was opened by someone else. Please open your own."})
+        parsed = parse_submission(template, view, team=meta.team)
+        if isinstance(parsed, dict):
+            return _errors(parsed)
+        form = parsed
+        team = template.team(form.team)
+        bucket = template.bucket(form.bucket)
+        priority = priority_for(
+            template, bucket, impact=form.impact, urgency=form.urgency, requested=form.requested_priority
+        )
+        stored = TicketForm(
+            summary=form.summary,
+            description=form.description,
+            impact=form.impact,
+            urgency=form.urgency,
+            jira_fields=form.jira_fields,
+            user_fields=form.user_fields,
+        )
+        if meta.source == "edit":
+            assert meta.ticket_id is not None
+            await self._d.writer.submit(
+                self._edit_unit(dedupe_key, raw, meta.ticket_id, stored, bucket.key, priority, meta.requester)
+            )
+            return EMPTY_ACK
+        await self._d.writer.submit(
+            self._create_unit(dedupe_key, raw, meta, team, bucket.key, priority, stored)
+        )
+        return EMPTY_ACK
+
+    # -- views.open / views.update ----------------------------------------------------------------
+    async def _open(
+        self,
+        payload: Mapping[str, Any],
+        meta: IntakeModalMeta,
+        *,
+        summary: str,
+        description: str,
+        channel: str | None,
+        values: Mapping[str, object] | None = None,
+        bucket: str | None = None,
+    ) -> None:
+        template = self._d.template()
+        teams = template.teams if meta.team is None else (template.team(meta.team),)
+        view = intake_view(
+            template,
+            teams=teams,
+            selected_team=meta.team,
+            selected_bucket=bucket,
+            values=values if values is not None else {"summary": summary, "description": description},
+            private_metadata=encode_intake_meta(meta, key=self._d.metadata_key),
+            mode="edit" if meta.source == "edit" else "raise",
+        )
+        try:
+            await self._d.chat.open_view(str(payload.get("trigger_id") or ""), view)
+        except PermanentError as exc:
+            if "expired_trigger_id" not in str(exc) and "exchanged_trigger_id" not in str(exc):
+                raise
+            log.warning("trigger expired before views.open", extra={"slack.user_id": meta.requester})
+            if channel:
+                await self._quietly_ephemeral(channel, meta.requester, EXPIRED_TRIGGER_TEXT)
+
+    async def _rerender(self, payload: Mapping[str, Any]) -> None:
+        view = payload.get("view") or {}
+        try:
+            meta = decode_intake_meta(str(view.get("private_metadata") or ""), key=self._d.metadata_key)
+        except MetadataError as exc:
+            log.warning("ignored a bucket change with bad metadata", extra={"error": str(exc)})
+            return
+        template = self._d.template()
+        values = state_values(view)
+        team = str(values.get("team") or "") or meta.team
+        teams = template.teams if meta.team is None else (template.team(meta.team),)
+        new_view = intake_view(
+            template,
+            teams=teams,
+            selected_team=team,
+            selected_bucket=str(values.get("bucket") or "") or None,
+            values=values,
+            private_metadata=str(view.get("private_metadata")),
+            mode="edit" if meta.source == "edit" else "raise",
+        )
+        try:
+            await self._d.chat.update_view(str(view.get("id")), new_view, view_hash=view.get("hash"))
+        except PermanentError as exc:
+            if "hash_conflict" not in str(exc):
+                raise
+            log.info("view changed meanwhile; skipped the re-render", extra={"slack.view_id": view.get("id")})
+
+    async def _open_edit(self, payload: Mapping[str, Any], value: str) -> None:
+        user = _user_id(payload)
+        channel = str(
+            (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+        )
+        try:
+            ref = decode(value, TicketRef, key=self._d.metadata_key)
+        except MetadataError as exc:
+            await self._quietly_ephemeral(channel, user, f"This button could not be verified: {exc}")
+            return
+        ticket = await asyncio.to_thread(self._load_ticket, ref.ticket_id)
+        if ticket is None or ticket.jira_key is None:
+            await self._quietly_ephemeral(
+                channel, user, "This ticket is not ready to edit yet; try again shortly."
+            )
+            return
+        template = self._d.template()
+        if user != ticket.requester_id and user not in template.team(ticket.team).members:
+            text = (
+                f"Only the requester and the {template.team(ticket.team).name} team can edit "
+                f"{ticket.jira_key}. Please comment in the thread instead."
+            )
+            await self._quietly_ephemeral(channel, user, text)
+            return
+        form = TicketForm.from_json(ticket.form) if ticket.form else None
+        values: dict[str, object] = {
+            "summary": form.summary if form else "",
+            "description": form.description if form else "",
+        }
+        if form is not None:
+            values.update({"impact": form.impact or "", "urgency": form.urgency or ""})
+        meta = IntakeModalMeta(source="edit", requester=user, team=ticket.team, ticket_id=ticket.id)
+        await self._open(
+            payload, meta, summary="", description="", channel=channel, values=values, bucket=ticket.bucket
+        )
+
+    def _load_ticket(self, ticket_id: str) -> ticket_store.Ticket | None:
+        with self._d.engine.connect() as conn:
+            return ticket_store.get_ticket(conn, ticket_id)
+
+    async def _quietly_ephemeral(self, channel: str, user: str, text: str) -> None:
+        try:
+            await self._d.chat.post_ephemeral(channel, user, text)
+        except ExternalError as exc:  # telling the user is best effort; the log keeps the reason
+            log.warning("could not post ephemeral", extra={"error": str(exc)})
+
+    # -- durable writes ---------------------------------------------------------------------------
+    async def _record(self, dedupe_key: str, kind: str, raw: str) -> None:
+        now = self._d.clock()
+
+        def unit(conn: Connection) -> None:
+            ticket_store.record_delivery(
+                conn, dedupe_key=dedupe_key, kind=kind, body=raw, retry_num=0, now=now
+            )
+
+        await self._d.writer.submit(unit)
+
+    def _create_unit(
+        self,
+        dedupe_key: str,
+        raw: str,
+        meta: IntakeModalMeta,
+        team: Team,
+        bucket: str,
+        priority: str,
+        form: TicketForm,
+    ) -> Callable[[Connection], None]:
+        now = self._d.clock()
+        from_message = meta.source == "message" and meta.channel is not None
+        channel = meta.channel if from_message and meta.channel else team.channels[0]
+
+        def unit(conn: Connection) -> None:
+            if not ticket_store.record_delivery(
+                conn,
+                dedupe_key=dedupe_key,
+                kind="interaction:view_submission",
+                body=raw,
+                retry_num=0,
+                now=now,
+            ):
+                return
+            ticket_id = uuid.uuid4().hex
+            opened = ticket_store.open_form_ticket(
+                conn,
+                ticket_id=ticket_id,
+                team=team.key,
+                channel_id=channel,
+                message_ts=meta.message_ts if from_message else None,
+                thread_ts=meta.thread_ts if from_message else None,
+                bucket=bucket,
+                priority=priority,
+                source=meta.source,
+                requester_id=meta.requester,
+                form_json=form.to_json(),
+                now=now,
+            )
+            if opened:
+                job_store.enqueue(conn, JobKind.CREATE_TICKET, {"ticket_id": ticket_id}, now=now)
+            else:
+                payload = {
+                    "team": team.key,
+                    "channel": channel,
+                    "ts": meta.message_ts,
+                    "user": meta.requester,
+                }
+                job_store.enqueue(conn, JobKind.ALREADY_TRACKED, payload, now=now)
+
+        return unit
+
+    def _edit_unit(
+        self,
+        dedupe_key: str,
+        raw: str,
+        ticket_id: str,
+        form: TicketForm,
+        bucket: str,
+        priority: str,
+        user: str,
+    ) -> Callable[[Connection], None]:
+        now = self._d.clock()
+
+        def unit(conn: Connection) -> None:
+            if not ticket_store.record_delivery(
+                conn,
+                dedupe_key=dedupe_key,
+                kind="interaction:view_submission",
+                body=raw,
+                retry_num=0,
+                now=now,
+            ):
+                return
+            payload = {
+                "ticket_id": ticket_id,
+                "form": form.to_json(),
+                "bucket": bucket,
+                "priority": priority,
+                "user": user,
+            }
+            job_store.enqueue(conn, JobKind.EDIT_TICKET, payload, now=now)
+
+        return unit
+
+
+def _user_id(payload: Mapping[str, Any]) -> str:
+    return str((payload.get("user") or {}).get("id") or "")
+
+
+def _single_team_key(template: Template, channel: str | None) -> str | None:
+    """The team that owns the channel; with one team in the template, that team."""
+    if channel:
+        team = team_for_channel(template, channel)
+        if team is not None:
+            return team.key
+    return template.teams[0].key if len(template.teams) == 1 else None
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:255]
+
+
+def _ephemeral(text: str) -> Ack:
+    return Ack.json({"response_type": "ephemeral", "text": text})
+
+
+def _errors(errors: Mapping[str, str]) -> Ack:
+    return Ack.json({"response_action": "errors", "errors": dict(errors)})
+
+
+__all__ = ["IntakeForm", "InteractionDeps", "Interactions"]
