@@ -68,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         return check()
     if command == "jobs":
         return jobs(args)
+    if command == "oncall":
+        from app.cli import oncall
+
+        return oncall.run(args)
     raise CliError(f"unknown command {command}")
 
 

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from app.cli import commands
+from app.cli.oncall import add_oncall_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--timeout", type=float, default=20.0)
 
     sub.add_parser("check", help="validate the workflow template and, with credentials, Slack and Jira")
+    add_oncall_parser(sub)
 
     jobs = sub.add_parser("jobs", help="inspect and retry jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)

@@ -13,11 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-import yaml
-from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from app.config.loader import TemplateError
+from app.config.loader import TemplateError, load_template
 from app.config.rotation import Rotation
 from app.domain.oncall import (
     RotationNotStarted,
@@ -109,42 +107,12 @@ def oncall(
 
 
 def rotations_from_template_file(path: Path) -> list[tuple[str, Rotation]]:
-    """(team key, rotation) for every team with a `rotation:` in the YAML file at `path`, in file order.
+    """(team key, rotation) for every team with a `rotation:` in the workflow template at `path`.
 
-    Raises `TemplateError` with the file, the key path and the problem for every invalid rotation.
+    Raises `TemplateError` with the file, the key path and the problem, like any template error.
     """
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TemplateError(f"{path}: workflow template not found (set BRIDGE_CONFIG)") from None
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot read workflow template: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f": line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise TemplateError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    teams = data.get("teams") if isinstance(data, dict) else None
-    if not isinstance(teams, list):
-        raise TemplateError(f"{path}: the template needs a `teams` list")
-    found: list[tuple[str, Rotation]] = []
-    problems: list[str] = []
-    for index, team in enumerate(teams):
-        if not isinstance(team, dict) or team.get("rotation") is None:
-            continue
-        key = team.get("key")
-        try:
-            rotation = Rotation.model_validate(team["rotation"])
-        except ValidationError as exc:
-            problems.extend(_problems(f"teams[{index}].rotation", exc))
-            continue
-        found.append((key if isinstance(key, str) else f"teams[{index}]", rotation))
-    if problems:
-        raise TemplateError(
-            "\n".join([f"{path}: {len(problems)} problem(s) in on-call rotations:", *problems])
-        )
-    return found
+    template = load_template(path)
+    return [(team.key, team.rotation) for team in template.teams if team.rotation is not None]
 
 
 def _team_rows(key: str, rotation: Rotation, at: datetime, following: int) -> list[tuple[str, ...]]:
@@ -183,14 +151,6 @@ def _local(rotation: Rotation, instant: datetime) -> str:
 
 def _utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _problems(prefix: str, exc: ValidationError) -> list[str]:
-    lines: list[str] = []
-    for error in exc.errors():
-        path = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        lines.append(f"  - {path}: {_message(error)}")
-    return lines
 
 
 def _message(error: ErrorDetails) -> str:

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from app.config.rotation import Rotation
+
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Emoji = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+'-]{1,100}$")]
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CGD][A-Z0-9]{2,}$")]
@@ -88,6 +90,8 @@ class Team(_Strict):
     jira: JiraTarget
     members: tuple[SlackUserId, ...] = ()
     """Slack user ids who may edit any of the team's tickets; the requester may always edit their own."""
+    rotation: Rotation | None = None
+    """The on-call rotation whose person owns new tickets (see `app.config.rotation`)."""
 
 
 class Choice(_Strict):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app.cli.commands import CliError
 from app.cli.oncall import HEADERS, add_oncall_parser, oncall, rotations_from_template_file, run
@@ -44,6 +45,17 @@ teams:
 """
 
 
+def full_template(teams_yaml: str) -> str:
+    """The example template with its teams replaced by `teams_yaml`'s (channels and Jira filled in)."""
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    teams = yaml.safe_load(teams_yaml)["teams"]
+    for index, team in enumerate(teams):
+        team.setdefault("channels", [f"C0TEAM{index}"])
+        team.setdefault("jira", {"project": "PLAT"})
+    data["teams"] = teams
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="interrupt-bridge")
     add_oncall_parser(parser.add_subparsers(dest="command", required=True))
@@ -53,7 +65,7 @@ def parse(*argv: str) -> argparse.Namespace:
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
     path = tmp_path / "bridge.yaml"
-    path.write_text(TEMPLATE, encoding="utf-8")
+    path.write_text(full_template(TEMPLATE), encoding="utf-8")
     return path
 
 
@@ -167,7 +179,7 @@ def test_an_unknown_team_is_an_operator_error(template: Path) -> None:
 
 def test_no_rotation_anywhere() -> None:
     out = io.StringIO()
-    assert oncall(parse(), rotations_from_template_file(EXAMPLE), out=out) == 0
+    assert oncall(parse(), [], out=out) == 0
     assert "no team has an on-call rotation" in out.getvalue()
 
 
@@ -188,16 +200,20 @@ def test_invalid_rotations_are_reported_with_their_key_path(tmp_path: Path) -> N
         .replace("Europe/Berlin", "Europe/Berlinn")
         .replace("{every_days: 3}", "{every_days: 0}")
     )
-    path.write_text(broken, encoding="utf-8")
+    path.write_text(full_template(broken), encoding="utf-8")
     with pytest.raises(TemplateError) as error:
         rotations_from_template_file(path)
-    assert str(error.value).splitlines() == [
-        f"{path}: 3 problem(s) in on-call rotations:",
-        '  - teams[0].rotation.handoff.time: got the number 1020: write the time in quotes, e.g. "17:00"',
-        "  - teams[0].rotation.timezone: 'Europe/Berlinn' is not an IANA time zone name, e.g. Europe/Berlin",
-        "  - teams[2].rotation.period: every_days: Input should be greater than or equal to 1; "
-        "write {every_days: N} with N from 1 to 366",
-    ]
+    lines = str(error.value).splitlines()
+    assert lines[0] == f"{path}: 3 problem(s) in the workflow template:"
+    assert (
+        "teams[0].rotation.handoff.time: Value error, got the number 1020: write the time in quotes"
+        in lines[1]
+    )
+    assert (
+        "teams[0].rotation.timezone: Value error, 'Europe/Berlinn' is not an IANA time zone name" in lines[2]
+    )
+    assert "teams[2].rotation.period" in lines[3]
+    assert "write {every_days: N} with N from 1 to 366" in lines[3]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +221,7 @@ def test_invalid_rotations_are_reported_with_their_key_path(tmp_path: Path) -> N
     [
         (None, "workflow template not found"),
         ("teams: [", "invalid YAML"),
-        ("- just a list", "the template needs a `teams` list"),
+        ("- just a list", "the template must be a YAML mapping"),
     ],
 )
 def test_unreadable_templates(tmp_path: Path, content: str | None, expected: str) -> None:
