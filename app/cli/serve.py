@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from app.cli.commands import bind_address, install_stop_signals, load_settings, load_template_or_fail
 from app.observability.logging import configure_logging
@@ -44,10 +43,8 @@ def _secrets(connections: Connections) -> list[str]:
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     from app.main import create_app
-    from app.slack.http import ASGIApp, SlackFastPath
 
     settings = load_settings()
     template = load_template_or_fail(settings)
@@ -60,14 +57,8 @@ def serve(args: argparse.Namespace) -> int:
     host, port = bind_address(args)
     if sandbox is not None:
         print(sandbox.describe(service_url=f"http://{host}:{port}"), file=sys.stderr, flush=True)
-    # `POST /slack/events` is the hot path (see bench/): it skips FastAPI's middleware and router,
-    # and uvicorn's proxy-header rewriting, which only the framework's routes can use (client
-    # address, scheme); those keep it, with uvicorn's own default for the trusted proxies.
-    trusted_proxies = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-    # (casts: uvicorn and Starlette spell the same ASGI 3 callable with different type aliases)
-    framework = ProxyHeadersMiddleware(cast(Any, create_app(runtime)), trusted_hosts=trusted_proxies)
     config = uvicorn.Config(
-        SlackFastPath(cast(ASGIApp, framework), runtime.slack_endpoint()),
+        create_app(runtime),
         host=host,
         port=port,
         http=args.http,
@@ -75,8 +66,6 @@ def serve(args: argparse.Namespace) -> int:
         lifespan="on",
         log_config=None,
         access_log=False,
-        proxy_headers=False,
-        server_header=False,
         timeout_graceful_shutdown=15,
     )
     try:
