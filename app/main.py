@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 from app.runtime import Runtime
+from app.slack.http import ASGIApp, SlackFastPath
+
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -25,6 +29,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     # Raw ASGI endpoint: the ack path skips FastAPI's request parsing (see app/slack/http.py).
     app.router.routes.append(Route("/slack/events", endpoint=runtime.slack_endpoint(), methods=["POST"]))
+    app.router.routes.append(
+        Route("/jira/webhook", endpoint=runtime.jira_webhook_endpoint(), methods=["POST"])
+    )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -40,3 +47,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
 
     return app
+
+
+def create_served_app(runtime: Runtime, *, trusted_proxies: str = DEFAULT_TRUSTED_PROXIES) -> ASGIApp:
+    """The stack `serve` runs and the tests drive: `POST /slack/events` goes straight to its
+    endpoint (the hot path skips the framework's middleware and router, see bench/); every other
+    route goes through FastAPI behind uvicorn's proxy-header middleware."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    # (casts: uvicorn and Starlette spell the same ASGI 3 callable with different type aliases)
+    framework = ProxyHeadersMiddleware(cast(Any, create_app(runtime)), trusted_hosts=trusted_proxies)
+    return SlackFastPath(cast(ASGIApp, framework), runtime.slack_endpoint())

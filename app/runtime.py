@@ -21,13 +21,18 @@ from sqlalchemy import Engine, text
 from app.adapters.jira_tracker import JiraTracker, client_factory
 from app.adapters.slack_chat import SlackChat, make_client
 from app.config.template import Template
+from app.jira_webhook import JiraWebhookEndpoint
+from app.scheduler import Scheduler
 from app.settings import Settings
 from app.slack.dispatch import Dispatcher
 from app.slack.http import SlackEventsEndpoint
+from app.slack.interactions import InteractionDeps, Interactions
 from app.store.db import create_db_engine
 from app.store.group_commit import GroupCommitWriter
 from app.worker.intake import IntakeJobs
 from app.worker.runner import Worker, WorkerConfig
+from app.worker.sync_context import SyncContext
+from app.worker.sync_jobs import redirect_handlers, sync_handlers
 from app.worker.ticket_jobs import IntakeContext
 
 log = logging.getLogger(__name__)
@@ -79,8 +84,11 @@ class Runtime:
     tracker: JiraTracker = field(init=False)
     worker: Worker = field(init=False)
     dispatcher: Dispatcher = field(init=False)
+    interactions: Interactions = field(init=False)
+    scheduler: Scheduler = field(init=False)
     bot_user_id: str | None = field(init=False, default=None)
     _worker_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _scheduler_task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         settings, conn = self.settings, self.connections
@@ -97,19 +105,24 @@ class Runtime:
             base_url=conn.jira_url,
             concurrency=settings.jira_concurrency,
         )
-        intake = IntakeJobs(
-            IntakeContext(
-                engine=self.engine,
-                chat=self.chat,
-                tracker=self.tracker,
-                template=self.template,
-                metadata_key=metadata_key(conn.signing_secret),
-                clock=self.clock,
-            )
+        intake_ctx = IntakeContext(
+            engine=self.engine,
+            chat=self.chat,
+            tracker=self.tracker,
+            template=self.template,
+            metadata_key=metadata_key(conn.signing_secret),
+            clock=self.clock,
         )
+        sync_ctx = SyncContext(intake=intake_ctx, tracker=self.tracker)
+        # Redirect replies and edits carry the status and SLA line; Jira and thread sync; SLA scans.
+        handlers = {
+            **IntakeJobs(intake_ctx).handlers(),
+            **redirect_handlers(sync_ctx),
+            **sync_handlers(sync_ctx),
+        }
         self.worker = Worker(
             self.engine,
-            intake.handlers(),
+            handlers,
             config=WorkerConfig(
                 concurrency=settings.worker_concurrency,
                 lease_s=settings.job_lease_s,
@@ -118,11 +131,37 @@ class Runtime:
             ),
             clock=self.clock,
         )
+        # Enqueues rotation handoffs; runs wherever the worker runs (every replica: jobs dedupe).
+        self.scheduler = Scheduler(
+            self.engine, self.template, clock=self.clock, on_enqueue=self.worker.wake_threadsafe
+        )
         self.writer = GroupCommitWriter(
             self.engine, on_commit=self.worker.wake_threadsafe if self.run_worker else None
         )
+        self.interactions = Interactions(
+            InteractionDeps(
+                template=self.template,
+                chat=self.chat,
+                writer=self.writer,
+                engine=self.engine,
+                metadata_key=metadata_key(conn.signing_secret),
+                command=settings.slack_command,
+                clock=self.clock,
+            )
+        )
         self.dispatcher = Dispatcher(
-            template=self.template, writer=self.writer, bot_user_id=lambda: self.bot_user_id, clock=self.clock
+            interactions=self.interactions,
+            template=self.template,
+            writer=self.writer,
+            bot_user_id=lambda: self.bot_user_id,
+            clock=self.clock,
+        )
+
+    def jira_webhook_endpoint(self) -> JiraWebhookEndpoint:
+        """`POST /jira/webhook`; without JIRA_WEBHOOK_SECRET every delivery is refused (401)."""
+        secret = self.settings.jira_webhook_secret
+        return JiraWebhookEndpoint(
+            secret=secret.get_secret_value() if secret else None, writer=self.writer, clock=self.clock
         )
 
     def slack_endpoint(self) -> SlackEventsEndpoint:
@@ -134,10 +173,16 @@ class Runtime:
         self.writer.start()
         if self.run_worker:
             self._worker_task = asyncio.create_task(self.worker.run(), name="worker")
+            self._scheduler_task = asyncio.create_task(self.scheduler.run(), name="scheduler")
         with contextlib.suppress(Exception):  # Slack may be down at start; the worker checks again
             self.bot_user_id = (await asyncio.wait_for(self.chat.bot_identity(), timeout=5)).user_id
 
     async def stop(self, *, grace_s: float = 10.0) -> None:
+        if self._scheduler_task is not None:
+            self.scheduler.stop()
+            self._scheduler_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduler_task
         if self._worker_task is not None:
             await self.worker.stop(grace_s=grace_s)
             self._worker_task.cancel()

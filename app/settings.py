@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
+    slack_command: str = Field(default="/interrupt", pattern=r"^/[a-z0-9_-]{1,31}$", alias="SLACK_COMMAND")
 
     # Jira
     jira_url: str | None = Field(default=None, alias="JIRA_URL")
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     jira_pat: SecretStr | None = Field(default=None, alias="JIRA_PAT")
     jira_concurrency: int = Field(default=8, ge=1, le=64, alias="JIRA_CONCURRENCY")
     jira_timeout_s: float = Field(default=20.0, gt=0, alias="JIRA_TIMEOUT_SECONDS")
+    # verifies `POST /jira/webhook` (X-Hub-Signature); without it every Jira webhook is refused
+    jira_webhook_secret: SecretStr | None = Field(default=None, alias="JIRA_WEBHOOK_SECRET")
 
     # Storage and workflow template
     database_url: str = Field(default="sqlite:///interrupt-bridge.sqlite3", alias="DATABASE_URL")

@@ -197,9 +197,9 @@ async def bridge(database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira) 
         run_worker=False,
         clock=clock,
     )
-    from app.main import create_app
+    from app.main import create_served_app
 
-    app = create_app(runtime)
+    app = create_served_app(runtime)  # exactly the stack `serve` runs
     await runtime.start()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge.test") as client:

@@ -15,13 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 from jira import JIRA, JIRAError
 
+from app.adapters.jira_comments import JiraCommentsMixin
 from app.domain.errors import AmbiguousError, PermanentError, RetryableError
-from app.domain.models import IssueRef, IssueUpdate, TicketDraft, TrackerUser
+from app.domain.models import IssueRef, IssueUpdate, OpenInterrupts, TicketDraft, TrackerUser
 
 T = TypeVar("T")
 _USER_CACHE_TTL_S = 3600.0
@@ -37,7 +40,7 @@ def client_factory(
     return make
 
 
-class JiraTracker:
+class JiraTracker(JiraCommentsMixin):
     def __init__(self, make_client: Callable[[], JIRA], *, base_url: str, concurrency: int) -> None:
         self._make_client = make_client
         self._base_url = base_url.rstrip("/")
@@ -163,6 +166,63 @@ class JiraTracker:
         with self._users_lock:
             self._users[email.lower()] = (now + _USER_CACHE_TTL_S, found)
         return found
+
+    async def assign_issue(self, key: str, user: TrackerUser) -> None:
+        # Straight to the endpoint: JIRA.assign_issue first searches for the user we already have.
+        body = user.as_field()
+
+        def put(client: JIRA) -> None:
+            client._session.put(client._get_url(f"issue/{key}/assignee"), data=json.dumps(body))
+
+        await self._run("assign issue", put)
+
+    def search_url(self, jql: str) -> str:
+        """The issue navigator showing `jql` (the same path on Cloud and Data Center)."""
+        return f"{self._base_url}/issues/?jql={quote(jql, safe='')}"
+
+    async def open_interrupts(self, project: str, label: str) -> OpenInterrupts:
+        where = (
+            f"project = {_jql_string(project)} AND labels = {_jql_string(label)} AND statusCategory != Done"
+        )
+        jql = f"{where} ORDER BY created ASC"
+
+        def search(client: JIRA) -> tuple[int, str | None, str | None]:
+            if client._is_cloud:
+                # Cloud's search/jql reports no total; approximate-count is the one that counts.
+                count = int(client.approximate_issue_count(where))
+                found = client.enhanced_search_issues(jql, maxResults=1, fields="created")
+            else:
+                found = client.search_issues(jql, maxResults=1, fields="created")
+                count = int(found.total)
+            if not found:
+                return count, None, None
+            first = found[0]
+            return count, str(first.key), getattr(first.fields, "created", None)
+
+        count, key, created = await self._run("search", search)
+        oldest = IssueRef(key=key, url=self.browse_url(key)) if key else None
+        return OpenInterrupts(
+            count=max(count, 1 if oldest else 0),  # the count is approximate; it may lag the search
+            oldest=oldest,
+            oldest_created=_jira_datetime(created),
+            jql=jql,
+            search_url=self.search_url(jql),
+        )
+
+
+def _jql_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _jira_datetime(raw: str | None) -> datetime | None:
+    """Jira's '2024-03-11T09:15:02.000+0100' (no colon in the offset) as an aware datetime."""
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
 
 
 def _map_jira_error(what: str, exc: JIRAError) -> Exception:

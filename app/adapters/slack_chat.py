@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.domain.errors import AmbiguousError, PermanentError, RetryableError
-from app.domain.models import BotIdentity, ChatMessage, ChatUser, ReplyPost
+from app.domain.errors import AmbiguousError, PermanentError, RetryableError, UserGroupUnavailable
+from app.domain.models import BotIdentity, ChatMessage, ChatUser, ReplyPost, UserGroupRef
 
 # Slack answers HTTP 200 {"ok": false} for most failures; these are worth another try.
 _RETRYABLE_ERRORS = frozenset(
@@ -25,6 +25,10 @@ _RETRYABLE_ERRORS = frozenset(
     }
 )
 _CACHE_TTL_S = 600.0
+# An operator has to act on these (workspace settings, plan, app scopes, the template's group).
+_USERGROUP_ERRORS = frozenset(
+    {"permission_denied", "plan_upgrade_required", "missing_scope", "no_such_subteam"}
+)
 
 
 def make_client(*, token: str, base_url: str, timeout_s: float = 15.0) -> AsyncWebClient:
@@ -44,6 +48,8 @@ class SlackChat:
         self._users: dict[str, tuple[float, ChatUser]] = {}
         self._channels: dict[str, tuple[float, str]] = {}
         self._identity: BotIdentity | None = None
+        self._emails: dict[str, tuple[float, ChatUser | None]] = {}
+        self._usergroups: tuple[float, list[UserGroupRef]] | None = None
 
     async def open(self) -> None:
         """Share one HTTP session (and its keep-alive connections) across calls.
@@ -106,18 +112,7 @@ class SlackChat:
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         data = await self._call("users.info", user=user_id)
-        raw = data.get("user") or {}
-        profile = raw.get("profile") or {}
-        user = ChatUser(
-            id=user_id,
-            name=str(raw.get("name") or user_id),
-            real_name=str(
-                profile.get("real_name") or raw.get("real_name") or profile.get("display_name") or ""
-            ),
-            email=profile.get("email") or None,
-            is_bot=bool(raw.get("is_bot")),
-            deleted=bool(raw.get("deleted")),
-        )
+        user = _user(user_id, data.get("user") or {})
         self._users[user_id] = (time.monotonic() + _CACHE_TTL_S, user)
         return user
 
@@ -183,6 +178,65 @@ class SlackChat:
             args["thread_ts"] = thread_ts
         await self._call("chat.postEphemeral", **args)
 
+    # -- on call ---------------------------------------------------------------------------------
+    async def lookup_user_by_email(self, email: str) -> ChatUser | None:
+        key = email.lower()
+        cached = self._emails.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        found: ChatUser | None
+        try:
+            data = await self._call("users.lookupByEmail", email=email)
+        except PermanentError as exc:
+            if "users_not_found" not in str(exc):
+                raise
+            found = None
+        else:
+            raw = data.get("user") or {}
+            found = _user(str(raw.get("id") or ""), raw)
+        self._emails[key] = (time.monotonic() + _CACHE_TTL_S, found)
+        return found
+
+    async def usergroup(self, ref: str) -> UserGroupRef | None:
+        wanted = ref.removeprefix("@")
+        cached = self._usergroups
+        if cached is None or cached[0] <= time.monotonic():
+            data = await self._call("usergroups.list")
+            groups = [
+                UserGroupRef(id=str(g.get("id") or ""), handle=str(g.get("handle") or ""))
+                for g in data.get("usergroups", [])
+            ]
+            cached = self._usergroups = (time.monotonic() + _CACHE_TTL_S, groups)
+        return next((g for g in cached[1] if wanted in (g.id, g.handle)), None)
+
+    async def usergroup_users_update(self, usergroup_id: str, users: list[str]) -> None:
+        # slack_sdk sends the list as the comma-separated string the method's spec asks for
+        await self._call("usergroups.users.update", usergroup=usergroup_id, users=users)
+
+    async def post_dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
+        # A user id as the channel posts in the app's DM with that user, opening it if needed.
+        data = await self._call(
+            "chat.postMessage",
+            ambiguous=True,
+            channel=user,
+            text=text,
+            **({"blocks": blocks} if blocks else {}),
+            unfurl_links=False,
+        )
+        return str(data["ts"])
+
+
+def _user(user_id: str, raw: dict[str, Any]) -> ChatUser:
+    profile = raw.get("profile") or {}
+    return ChatUser(
+        id=user_id,
+        name=str(raw.get("name") or user_id),
+        real_name=str(profile.get("real_name") or raw.get("real_name") or profile.get("display_name") or ""),
+        email=profile.get("email") or None,
+        is_bot=bool(raw.get("is_bot")),
+        deleted=bool(raw.get("deleted")),
+    )
+
 
 def _find_by_metadata(messages: list[dict[str, Any]], metadata_type: str, key: str, value: str) -> str | None:
     for raw in messages:
@@ -217,6 +271,8 @@ def _map_api_error(method: str, exc: SlackApiError) -> Exception:
         return RetryableError(message, retry_after_s=retry_after)
     if status >= 500 or error in _RETRYABLE_ERRORS:
         return RetryableError(message)
+    if method.startswith("usergroups.") and error in _USERGROUP_ERRORS:
+        return UserGroupUnavailable(message, code=error)
     return PermanentError(message)
 
 

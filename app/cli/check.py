@@ -1,53 +1,141 @@
-"""`interrupt-bridge check`: a readable pass/fail list for the template, Slack and Jira."""
+"""`interrupt-bridge check`: a readable PASS / WARN / FAIL / SKIP list for the template, Slack and Jira.
+
+The Jira checks live in `app.cli.check_jira`, the webhook and SLA ones in `app.cli.check_sync`.
+"""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from app.cli.commands import CliError, load_settings
 from app.config.loader import TemplateError, load_template
 from app.config.template import Template
 from app.settings import Settings
 
+Status = Literal["PASS", "WARN", "FAIL", "SKIP"]
+
+CHECK_HELP = "validate the workflow template and, with credentials, check it against Slack and Jira"
+CHECK_EPILOG = """\
+every line is one check:
+  PASS  verified.
+  WARN  works, in a way the bridge falls back to: e.g. without Jira's Modify Reporter permission
+        the bot is the reporter and the description names the requester. Fix it when you can.
+  FAIL  something the template or the bridge needs is missing or wrong: tickets would not be
+        created, or not as the template says.
+  SKIP  not checked: no credentials for that side (the sandbox).
+
+Slack is checked with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (auth, scopes, channel membership).
+Jira is checked with JIRA_URL and JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center),
+as the bridge's own account: priorities; in each team's project the permissions CREATE_ISSUES,
+BROWSE_PROJECTS, ASSIGN_ISSUES (teams with a rotation) and MODIFY_REPORTER; on the create screen of
+the team's issue type the fields the bridge sets (labels included: they carry the exactly-once
+marker), every team and bucket `fields` key and bucket input `jira_field`, each select option
+among the field's allowed values, each input's jira_shape against the field's type, and no
+required field that nothing fills; plus the Jira webhook and its secret.
+
+exit status: 0 when no check FAILed (WARN and SKIP lines allowed), 2 when any check FAILed or the
+configuration itself is invalid."""
+
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One line of the report.
+
+    `ok=False` is a FAIL and makes the run exit 2. `warn=True` on a passing result is a WARN. A
+    passing result whose detail starts with "skipped:" is shown as SKIP (see `skipped`).
+    """
+
     name: str
     ok: bool
     detail: str = ""
+    warn: bool = False
+
+    @classmethod
+    def warning(cls, name: str, detail: str) -> CheckResult:
+        return cls(name, True, detail, warn=True)
+
+    @classmethod
+    def skipped(cls, name: str, why: str) -> CheckResult:
+        return cls(name, True, f"skipped: {why}")
+
+    @property
+    def status(self) -> Status:
+        if not self.ok:
+            return "FAIL"
+        if self.warn:
+            return "WARN"
+        return "SKIP" if self.detail.startswith("skipped:") else "PASS"
+
+
+def add_check_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    return subparsers.add_parser(
+        "check",
+        help=CHECK_HELP,
+        description=CHECK_HELP[0].upper() + CHECK_HELP[1:] + ".",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def check() -> int:
     settings = load_settings()
-    results: list[CheckResult] = []
+    results = run_checks(settings)
+    print_report(results)
+    failed = sum(r.status == "FAIL" for r in results)
+    if failed:
+        raise CliError(f"{failed} check{'s' if failed > 1 else ''} failed")
+    return 0
+
+
+def run_checks(settings: Settings) -> list[CheckResult]:
+    name = f"workflow template {settings.bridge_config}"
     try:
         template = load_template(settings.bridge_config)
-        results.append(
-            CheckResult(f"workflow template {settings.bridge_config}", True, _template_summary(template))
-        )
     except TemplateError as exc:
-        results.append(CheckResult(f"workflow template {settings.bridge_config}", False, str(exc)))
-        template = None
-    if template is not None:
-        if settings.slack_configured:
-            results.extend(_guarded("Slack", lambda: check_slack(settings, template)))
-        else:
-            results.append(
-                CheckResult("Slack", True, "skipped: no SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (sandbox)")
-            )
-        if settings.jira_configured:
-            results.extend(_guarded("Jira", lambda: check_jira(settings, template)))
-        else:
-            results.append(CheckResult("Jira", True, "skipped: no JIRA_URL and credentials (sandbox)"))
+        return [CheckResult(name, False, str(exc))]
+    results = [CheckResult(name, True, _template_summary(template))]
+    if settings.slack_configured:
+        results.extend(_guarded("Slack", lambda: check_slack(settings, template)))
+    else:
+        results.append(CheckResult.skipped("Slack", "no SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (sandbox)"))
+    # Imported here: both pull in the `jira` package, which the rest of the CLI does not need.
+    from app.cli.check_jira import check_jira, jira_client
+    from app.cli.check_sync import check_sync
+
+    if settings.jira_configured:
+        results.extend(_guarded("Jira", lambda: check_jira(settings, template)))
+    else:
+        results.append(CheckResult.skipped("Jira", "no JIRA_URL and credentials (sandbox)"))
+    jira = (lambda: jira_client(settings)) if settings.jira_configured else None
+    results.extend(check_sync(settings, template, jira))
+    return results
+
+
+def print_report(results: list[CheckResult]) -> None:
     for result in results:
-        mark = "PASS" if result.ok else "FAIL"
-        print(f"[{mark}] {result.name}" + (f"\n       {result.detail}" if result.detail else ""))
-    failed = sum(not r.ok for r in results)
-    print(f"\n{len(results) - failed} passed, {failed} failed")
-    if failed:
-        raise CliError("some checks failed")
-    return 0
+        print(f"[{result.status}] {result.name}")
+        for line in result.detail.splitlines():
+            print(f"       {line}")
+    counts = {s: sum(r.status == s for r in results) for s in ("PASS", "WARN", "FAIL", "SKIP")}
+    print(
+        f"\n{counts['PASS']} passed, {counts['WARN']} warning{'s' * (counts['WARN'] != 1)}, "
+        f"{counts['FAIL']} failed, {counts['SKIP']} skipped"
+    )
+
+
+def describe_error(exc: BaseException) -> str:
+    """One readable line for a client failure (a JIRAError's str() is a page of headers)."""
+    status = getattr(exc, "status_code", None)
+    if status is not None:
+        text = " ".join(str(getattr(exc, "text", "") or "").split())
+        return f"HTTP {status}: {text or 'no message'}"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first[:300]}"
 
 
 def _template_summary(template: Template) -> str:
@@ -59,7 +147,7 @@ def _guarded(what: str, run: Callable[[], list[CheckResult]]) -> list[CheckResul
     try:
         return run()
     except Exception as exc:  # any client failure is one failed check, not a crash
-        return [CheckResult(what, False, f"{type(exc).__name__}: {exc}")]
+        return [CheckResult(what, False, describe_error(exc))]
 
 
 def check_slack(settings: Settings, template: Template) -> list[CheckResult]:
@@ -98,42 +186,4 @@ def check_slack(settings: Settings, template: Template) -> list[CheckResult]:
                         f"Slack channel {channel} ({team.key})", False, str(exc.response.get("error"))
                     )
                 )
-    return results
-
-
-def check_jira(settings: Settings, template: Template) -> list[CheckResult]:
-    from jira import JIRA, JIRAError
-
-    assert settings.jira_url is not None
-    if settings.jira_pat is not None:
-        client = JIRA(
-            server=settings.jira_url, token_auth=settings.jira_pat.get_secret_value(), max_retries=0
-        )
-    else:
-        assert settings.jira_api_token is not None
-        client = JIRA(
-            server=settings.jira_url,
-            basic_auth=(settings.jira_email or "", settings.jira_api_token.get_secret_value()),
-            max_retries=0,
-        )
-    results = [
-        CheckResult("Jira server", True, f"{client.deploymentType or 'Server'} at {settings.jira_url}")
-    ]
-    priorities = {p.name for p in client.priorities()}
-    missing = [p for p in template.priorities if p not in priorities]
-    results.append(
-        CheckResult(
-            "Jira priorities", not missing, f"unknown to Jira: {', '.join(missing)}" if missing else ""
-        )
-    )
-    for team in template.teams:
-        name = f"Jira project {team.jira.project} ({team.key})"
-        try:
-            issue_types = {t.name for t in client.project(team.jira.project).issueTypes}
-        except JIRAError as exc:
-            results.append(CheckResult(name, False, f"HTTP {exc.status_code}: {exc.text}"))
-            continue
-        ok = team.jira.issue_type in issue_types
-        detail = "" if ok else f"issue type {team.jira.issue_type!r} not in {sorted(issue_types)}"
-        results.append(CheckResult(name, ok, detail))
     return results

@@ -68,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         return check()
     if command == "jobs":
         return jobs(args)
+    if command == "sla":
+        from app.cli import sla
+
+        return sla.run(args)
     if command == "oncall":
         from app.cli import oncall
 

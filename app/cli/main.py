@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from app.cli import commands
+from app.cli.check import add_check_parser
 from app.cli.oncall import add_oncall_parser
+from app.cli.sla import add_sla_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--timeout", type=float, default=20.0)
 
-    sub.add_parser("check", help="validate the workflow template and, with credentials, Slack and Jira")
+    add_check_parser(sub)
     add_oncall_parser(sub)
+    add_sla_parser(sub)
 
     jobs = sub.add_parser("jobs", help="inspect and retry jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)

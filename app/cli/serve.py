@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,7 @@ def _secrets(connections: Connections) -> list[str]:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.main import create_app
+    from app.main import DEFAULT_TRUSTED_PROXIES, create_served_app
 
     settings = load_settings()
     template = load_template_or_fail(settings)
@@ -57,8 +58,10 @@ def serve(args: argparse.Namespace) -> int:
     host, port = bind_address(args)
     if sandbox is not None:
         print(sandbox.describe(service_url=f"http://{host}:{port}"), file=sys.stderr, flush=True)
+    # proxy headers are applied by the framework routes only; the Slack hot path needs none
+    trusted_proxies = os.environ.get("FORWARDED_ALLOW_IPS", DEFAULT_TRUSTED_PROXIES)
     config = uvicorn.Config(
-        create_app(runtime),
+        create_served_app(runtime, trusted_proxies=trusted_proxies),
         host=host,
         port=port,
         http=args.http,
@@ -66,6 +69,8 @@ def serve(args: argparse.Namespace) -> int:
         lifespan="on",
         log_config=None,
         access_log=False,
+        proxy_headers=False,
+        server_header=False,
         timeout_graceful_shutdown=15,
     )
     try:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.config.rotation import Rotation
+from app.config.sla import JiraSync, SlaPolicy
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Emoji = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+'-]{1,100}$")]
@@ -53,6 +54,8 @@ JIRA_SHAPES: dict[str, tuple[JiraShape, ...]] = {
 
 MESSAGE_PLACEHOLDERS = frozenset(
     {"ticket_key", "ticket_url", "bucket", "priority", "requester", "channel", "team", "reactor"}
+    # the on-call handle (or person), and when the team answers if it is outside support hours
+    | {"oncall", "support"}
 )
 
 
@@ -272,6 +275,8 @@ class Bucket(_Strict):
     fields: dict[str, Any] = Field(default_factory=dict)
     inputs: tuple[FormInput, ...] = Field(default=(), max_length=BUCKET_INPUTS_MAX)
     """Extra modal fields for this bucket; their answers win over `fields` and the team's fields."""
+    urgent: bool = False
+    """Outside support hours the redirect reply still pages the on-call handle for this bucket."""
 
     @model_validator(mode="after")
     def _unique_inputs(self) -> Bucket:
@@ -314,9 +319,13 @@ class Template(_Strict):
     buckets: tuple[Bucket, ...] = Field(min_length=1, max_length=SELECT_OPTIONS_MAX)
     intake: Intake = Intake()
     messages: Messages = Messages()
+    sla: SlaPolicy = SlaPolicy()
+    sync: JiraSync = JiraSync()
 
     @model_validator(mode="after")
     def _consistent(self) -> Template:
+        if problems := self.sla.problems(priorities=self.priorities, team_keys=[t.key for t in self.teams]):
+            raise ValueError("; ".join(problems))
         _unique("teams", [t.key for t in self.teams])
         _unique("buckets", [b.key for b in self.buckets])
         channels = [c for t in self.teams for c in t.channels]

@@ -36,3 +36,12 @@ class NotReadyError(Exception):
     def __init__(self, message: str, *, delay_s: float = 2.0) -> None:
         super().__init__(message)
         self.delay_s = delay_s
+
+
+class UserGroupUnavailable(PermanentError):
+    """The on-call user group cannot be read or changed: `permission_denied`, `plan_upgrade_required`,
+    `missing_scope` or a group that does not exist (`no_such_subteam`). An operator must act."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code

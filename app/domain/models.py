@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -147,3 +148,22 @@ class TicketForm:
             jira_fields=dict(data.get("jira_fields") or {}),
             user_fields=dict(data.get("user_fields") or {}),
         )
+
+
+@dataclass(frozen=True)
+class UserGroupRef:
+    """A Slack user group: its id (S…) for mentions and updates, its handle for plain text."""
+
+    id: str
+    handle: str
+
+
+@dataclass(frozen=True)
+class OpenInterrupts:
+    """The team's open interrupt tickets: how many, the oldest, and the search that lists them."""
+
+    count: int
+    oldest: IssueRef | None
+    oldest_created: datetime | None
+    jql: str
+    search_url: str

@@ -14,9 +14,11 @@ from app.domain.models import (
     ChatUser,
     IssueRef,
     IssueUpdate,
+    OpenInterrupts,
     ReplyPost,
     TicketDraft,
     TrackerUser,
+    UserGroupRef,
 )
 
 
@@ -65,6 +67,27 @@ class Chat(Protocol):
 
     async def update_view(self, view_id: str, view: dict[str, Any], *, view_hash: str | None) -> None: ...
 
+    # -- on call ---------------------------------------------------------------------------------
+    async def lookup_user_by_email(self, email: str) -> ChatUser | None:
+        """The workspace member with this email; None when there is none (`users_not_found`)."""
+        ...
+
+    async def usergroup(self, ref: str) -> UserGroupRef | None:
+        """The user group with this id (S…) or handle (`@` optional); None when there is none.
+
+        Raises `UserGroupUnavailable` when user groups cannot be read (plan, permission, scope).
+        """
+        ...
+
+    async def usergroup_users_update(self, usergroup_id: str, users: list[str]) -> None:
+        """Replace the group's members with `users` (the whole list); `UserGroupUnavailable` on
+        `permission_denied`, `plan_upgrade_required`, `missing_scope` or `no_such_subteam`."""
+        ...
+
+    async def post_dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
+        """Post in the bot's direct messages with `user` (a Slack user id); returns the message ts."""
+        ...
+
 
 class Tracker(Protocol):
     async def find_by_marker(self, marker: str) -> IssueRef | None:
@@ -80,3 +103,9 @@ class Tracker(Protocol):
     async def update_issue(self, update: IssueUpdate) -> None: ...
 
     def browse_url(self, key: str) -> str: ...
+
+    async def assign_issue(self, key: str, user: TrackerUser) -> None: ...
+
+    async def open_interrupts(self, project: str, label: str) -> OpenInterrupts:
+        """Unresolved issues of `project` carrying `label`: count, oldest, and a link to the search."""
+        ...

@@ -25,7 +25,7 @@ from typing import Any
 
 from app.sandbox.http_fake import FakeRequest, FakeResponse, Fault, HTTPFake
 from app.sandbox.jira_handlers import ApiCall
-from app.sandbox.jira_models import Deployment, JiraApiError, Project, User
+from app.sandbox.jira_models import CustomField, Deployment, JiraApiError, Project, User
 from app.sandbox.jira_render import FieldSelection, Renderer
 from app.sandbox.jira_routes import register_routes
 from app.sandbox.jira_state import JiraState
@@ -172,6 +172,29 @@ class FakeJira(HTTPFake):
     ) -> Project:
         with self.lock:
             return self.state.add_project(key, name, issue_types, lead)
+
+    def add_custom_field(
+        self, number: int, name: str, *, kind: str = "string", options: Iterable[str] = ()
+    ) -> CustomField:
+        """Add `customfield_<number>`: a text field, or with `options` a select list (`kind="option"`)
+        or a multi-select (`kind="options"`); it is on every create screen."""
+        if (kind == "string") == bool(options) or kind not in ("string", "option", "options"):
+            raise ValueError("a string field takes no options; option and options fields need some")
+        with self.lock:
+            return self.state.add_custom_field(number, name, kind, options)
+
+    def deny_permission(self, permission: str, project: str | None = None) -> None:
+        """Take a project permission (`MODIFY_REPORTER`...) away, in one project or in all of them."""
+        with self.lock:
+            self.state.denied_permissions.add((permission, project))
+
+    def hide_create_field(self, project: str, field_id: str) -> None:
+        """Leave a field off the project's create screen (createmeta omits it; setting it fails)."""
+        with self.lock:
+            target = self.state.project(project)
+            if target is None:
+                raise KeyError(f"no project {project!r}")
+            target.off_screen.add(field_id)
 
     def user(self, name: str) -> User:
         """A user by username (both deployments keep one internally)."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-from app.sandbox.jira_models import Filter, IssueType, Project, timestamp
+from app.sandbox.jira_models import CustomField, Filter, IssueType, JiraApiError, Project, timestamp
 
 if TYPE_CHECKING:
     from app.sandbox.jira_render import Renderer
@@ -35,6 +35,33 @@ SYSTEM_FIELDS: Final = (
     ("environment", "Environment", ("environment",), "string", True, True),
     ("duedate", "Due date", ("due", "duedate"), "date", True, True),
 )
+
+# custom field kind -> (schema type, array item type, custom field type key)
+_CUSTOM_KINDS: Final = {
+    "string": ("string", None, "textfield"),
+    "option": ("option", None, "select"),
+    "options": ("array", "option", "multiselect"),
+}
+
+# The built-in project permissions `mypermissions` reports: key -> (id, name, description).
+PROJECT_PERMISSIONS: Final = {
+    "BROWSE_PROJECTS": ("10", "Browse Projects", "Ability to browse projects and the issues within them."),
+    "CREATE_ISSUES": ("11", "Create Issues", "Ability to create issues."),
+    "EDIT_ISSUES": ("12", "Edit Issues", "Ability to edit issues."),
+    "ASSIGN_ISSUES": ("13", "Assign Issues", "Ability to assign issues to other people."),
+    "RESOLVE_ISSUES": ("14", "Resolve Issues", "Ability to resolve and reopen issues."),
+    "ADD_COMMENTS": ("15", "Add Comments", "Ability to comment on issues."),
+    "DELETE_ISSUES": ("16", "Delete Issues", "Ability to delete issues."),
+    "ASSIGNABLE_USER": ("17", "Assignable User", "Users with this permission may be assigned to issues."),
+    "CLOSE_ISSUES": ("18", "Close Issues", "Ability to close issues."),
+    "LINK_ISSUES": ("21", "Link Issues", "Ability to link issues together and create linked issues."),
+    "ADMINISTER_PROJECTS": ("23", "Administer Projects", "Ability to administer a project in Jira."),
+    "MODIFY_REPORTER": ("30", "Modify Reporter", "Ability to modify the reporter when creating or editing."),
+    "MANAGE_WATCHERS": ("32", "Manage Watchers", "Ability to manage the watchers of an issue."),
+    "EDIT_OWN_COMMENTS": ("35", "Edit Own Comments", "Ability to edit own comments made on issues."),
+    "DELETE_OWN_COMMENTS": ("37", "Delete Own Comments", "Ability to delete own comments made on issues."),
+    "TRANSITION_ISSUES": ("46", "Transition Issues", "Ability to transition issues."),
+}
 
 
 def fields_json(render: Renderer) -> list[dict[str, Any]]:
@@ -80,14 +107,53 @@ def fields_json(render: Renderer) -> list[dict[str, Any]]:
                 "navigable": True,
                 "searchable": True,
                 "clauseNames": [f"cf[{custom.number}]", custom.name],
-                "schema": {
-                    "type": "string",
-                    "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
-                    "customId": custom.number,
-                },
+                "schema": custom_schema(custom),
             }
         )
     return listed
+
+
+def custom_schema(custom: CustomField) -> dict[str, Any]:
+    kind, items, type_key = _CUSTOM_KINDS[custom.kind]
+    schema: dict[str, Any] = {
+        "type": kind,
+        "custom": f"com.atlassian.jira.plugin.system.customfieldtypes:{type_key}",
+        "customId": custom.number,
+    }
+    if items is not None:
+        schema["items"] = items
+    return schema
+
+
+def option_json(render: Renderer, custom: CustomField, value: str) -> dict[str, Any]:
+    option_id = custom.option_id(value)
+    return {"self": f"{render.api}/customFieldOption/{option_id}", "value": value, "id": option_id}
+
+
+def permissions_json(render: Renderer, project: Project | None, wanted: str | None) -> dict[str, Any]:
+    """`mypermissions`: Cloud insists on a `permissions` list; Data Center answers all without one."""
+    if wanted is None and render.state.is_cloud:
+        raise JiraApiError(400, ["The 'permissions' query parameter is required."])
+    keys = (
+        [k.strip() for k in wanted.split(",") if k.strip()]
+        if wanted is not None
+        else list(PROJECT_PERMISSIONS)
+    )
+    unknown = [k for k in keys if k not in PROJECT_PERMISSIONS]
+    if unknown:
+        raise JiraApiError(400, [f"Invalid permission keys: {', '.join(unknown)}."])
+    granted: dict[str, Any] = {}
+    for key in keys:
+        permission_id, name, description = PROJECT_PERMISSIONS[key]
+        granted[key] = {
+            "id": permission_id,
+            "key": key,
+            "name": name,
+            "type": "PROJECT",
+            "description": description,
+            "havePermission": render.state.permitted(key, project),
+        }
+    return {"permissions": granted}
 
 
 def filter_json(render: Renderer, saved: Filter) -> dict[str, Any]:
@@ -151,28 +217,36 @@ def create_fields_json(render: Renderer, project: Project, issue_type: IssueType
         meta("description", "Description", "string"),
         meta("reporter", "Reporter", "user", required=True),
         meta("assignee", "Assignee", "user"),
-        meta("labels", "Labels", "array", operations=["add", "set", "remove"]),
+        meta(
+            "labels",
+            "Labels",
+            "array",
+            operations=["add", "set", "remove"],
+            schema={"type": "array", "items": "string", "system": "labels"},
+        ),
         meta(
             "priority",
             "Priority",
             "priority",
             allowedValues=[render.priority(p) for p in render.state.priorities],
         ),
+        meta("duedate", "Due date", "date"),
     ]
     for custom in render.state.custom_fields.values():
+        extra: dict[str, Any] = {}
+        if custom.options:
+            extra["allowedValues"] = [option_json(render, custom, v) for v in custom.options]
         listed.append(
             {
                 "required": False,
-                "schema": {
-                    "type": "string",
-                    "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
-                    "customId": custom.number,
-                },
+                "schema": custom_schema(custom),
                 "name": custom.name,
                 "fieldId": custom.id,
                 "key": custom.id,
                 "hasDefaultValue": False,
                 "operations": ["set"],
+                **extra,
             }
         )
-    return listed
+    hidden = render.state.off_screen(project)
+    return [f for f in listed if f["fieldId"] not in hidden]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
-from app.sandbox.jira_models import Issue, IssueType, JiraApiError, Project, User
+from app.sandbox.jira_models import CustomField, Issue, IssueType, JiraApiError, Project, User
 from app.sandbox.jira_state import JiraState
 
 SUMMARY_MAX: Final = 255
@@ -76,7 +76,10 @@ class FieldRules:
         fields = _object(body, "fields")
         project = self._project(fields.pop("project", None))
         issue_type = self._issue_type(project, fields.pop("issuetype", None))
-        edit = self._parse(fields, _object(body, "update"))
+        update = _object(body, "update")
+        edit = self._parse(fields, update)
+        for name in sorted((set(fields) | set(update)) & self.state.off_screen(project)):
+            edit.errors[name] = _cannot_set(name)
         if issue_type is None:
             edit.errors["issuetype"] = "valid issue type is required"
         if not edit.values.get("summary"):
@@ -206,6 +209,9 @@ class FieldRules:
         if name == "duedate":
             return self._date(name, value, errors)
         if name in self.state.custom_fields:
+            custom = self.state.custom_fields[name]
+            if custom.options:
+                return self._custom_option(custom, value, errors)
             return self._custom_text(name, value, errors)
         errors[name] = _cannot_set(name)
         return _INVALID
@@ -280,6 +286,29 @@ class FieldRules:
             else f"The entered text is too long. It exceeds the allowed limit of {TEXT_MAX} characters."
         )
         return _INVALID
+
+    @staticmethod
+    def _custom_option(custom: CustomField, value: Any, errors: dict[str, str]) -> Any:
+        """A select list takes `{"value": v}` or `{"id": i}`, a multi-select a list of them."""
+        if value is None:
+            return None
+        many = custom.kind == "options"
+        if many != isinstance(value, list):
+            errors[custom.id] = "data was not an array" if many else "data was not an object"
+            return _INVALID
+        by_id = {custom.option_id(v): v for v in custom.options}
+        chosen: list[dict[str, str]] = []
+        for ref in value if many else [value]:
+            if not isinstance(ref, dict) or not ({"id", "value"} & ref.keys()):
+                errors[custom.id] = "Could not find valid 'id' or 'value' in the Option object."
+                return _INVALID
+            option = by_id.get(str(ref["id"])) if "id" in ref else ref["value"]
+            if option not in custom.options:
+                what = f"id '{ref['id']}'" if "id" in ref else f"value '{ref['value']}'"
+                errors[custom.id] = f"Option {what} is not valid"
+                return _INVALID
+            chosen.append({"value": option, "id": custom.option_id(option)})
+        return chosen if many else chosen[0]
 
     @staticmethod
     def _date(name: str, value: Any, errors: dict[str, str]) -> Any:

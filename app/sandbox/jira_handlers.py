@@ -132,6 +132,14 @@ def _page(call: ApiCall, items: list[Any], cloud_key: str) -> FakeResponse:
     return _json(body)
 
 
+def my_permissions(call: ApiCall) -> FakeResponse:
+    wanted = call.param("projectKey") or call.param("projectId")
+    found = call.state.project(wanted) if wanted else None
+    if wanted and found is None:
+        raise JiraApiError(404, [f"No project could be found with key '{wanted}'."])
+    return _json(jira_catalog.permissions_json(call.render, found, call.param("permissions")))
+
+
 def user_search(call: ApiCall) -> FakeResponse:
     query, username = call.param("query"), call.param("username")
     if call.state.is_cloud:

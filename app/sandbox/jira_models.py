@@ -56,6 +56,8 @@ class Project:
     issue_types: list[IssueType]
     lead: User | None = None
     next_number: int = 1
+    off_screen: set[str] = field(default_factory=set)
+    """Field ids left off the create screen: createmeta omits them and a create that sets one fails."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,16 @@ class Resolution:
 class CustomField:
     id: str  # customfield_10042
     name: str
-    kind: str = "string"
+    kind: str = "string"  # string (a text field) | option (a select list) | options (a multi-select)
+    options: tuple[str, ...] = ()  # the values of a select list, in order
 
     @property
     def number(self) -> int:
         return int(self.id.removeprefix("customfield_"))
+
+    def option_id(self, value: str) -> str:
+        """A stable id for one of `options` (Jira's option ids are plain numbers too)."""
+        return f"{self.number}{self.options.index(value):03d}"
 
 
 @dataclass

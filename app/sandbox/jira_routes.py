@@ -21,6 +21,7 @@ def register_routes(fake: FakeJira) -> None:
     table: list[tuple[str, str, Callable[[ApiCall], FakeResponse]]] = [
         ("GET", f"{api}/serverInfo", h.server_info),
         ("GET", f"{api}/myself", h.myself),
+        ("GET", f"{api}/mypermissions", h.my_permissions),
         ("GET", f"{api}/field", h.fields),
         ("GET", f"{api}/priority", h.priorities),
         ("GET", f"{api}/issuetype", h.issue_types),

@@ -65,6 +65,8 @@ class JiraState:
         ]
         self.resolutions: list[Resolution] = list(DEFAULT_RESOLUTIONS)
         self.custom_fields: dict[str, CustomField] = {}
+        # (permission key, project key or None for every project) that no caller holds
+        self.denied_permissions: set[tuple[str, str | None]] = set()
         self.issues: dict[int, Issue] = {}
         self.issues_by_key: dict[str, Issue] = {}
         self.filters: dict[int, Filter] = {}
@@ -110,10 +112,24 @@ class JiraState:
         self.projects[key] = project
         return project
 
-    def add_custom_field(self, number: int, name: str, kind: str = "string") -> CustomField:
-        custom = CustomField(f"customfield_{number}", name, kind)
+    def add_custom_field(
+        self, number: int, name: str, kind: str = "string", options: Iterable[str] = ()
+    ) -> CustomField:
+        custom = CustomField(f"customfield_{number}", name, kind, tuple(options))
         self.custom_fields[custom.id] = custom
         return custom
+
+    def off_screen(self, project: Project) -> set[str]:
+        """Fields a create in `project` cannot set; like Jira, the reporter without Modify Reporter."""
+        reporter = set() if self.permitted("MODIFY_REPORTER", project) else {"reporter"}
+        return project.off_screen | reporter
+
+    def permitted(self, permission: str, project: Project | None) -> bool:
+        """Whether the bridge's account holds a project permission (every one unless denied)."""
+        denied = self.denied_permissions
+        return (permission, None) not in denied and (
+            project is None or (permission, project.key) not in denied
+        )
 
     def jql_custom_fields(self) -> dict[str, tuple[str, str]]:
         names: dict[str, tuple[str, str]] = {}

@@ -140,8 +140,10 @@ class SlackWebApi:
         return a.text("text"), blocks, metadata
 
     def _channel_id(self, a: Args, name: str = "channel") -> str:
-        """An id, or a `#name` / `name` as chat.postMessage also accepts."""
+        """An id, or a `#name` / `name` as chat.postMessage also accepts; a user id means the bot's DM."""
         value = a.required(name)
+        if value in self.state.users and value not in self.state.channels:
+            return self.state.open_im(value).id
         wanted = value.removeprefix("#")
         return next((c.id for c in self.state.channels.values() if c.name and c.name == wanted), value)
 

@@ -140,6 +140,18 @@ class SlackState:
             self.usergroups[usergroup_id] = group
         return group
 
+    def open_im(self, user_id: str) -> Channel:
+        """The bot's DM with `user_id` (id `D` + the user id's rest), opened on first use."""
+        with self.lock:
+            user = self.user(user_id)
+            if user.deleted:
+                raise SlackError("user_disabled")
+            channel_id = f"D{user_id[1:]}"
+            found = self.channels.get(channel_id)
+            if found is None:
+                found = self.add_channel(channel_id, "", members=[self.bot_user_id, user_id], is_im=True)
+            return found
+
     # -- membership and groups -----------------------------------------------------------------
     def join(self, channel_id: str, user_id: str) -> bool:
         """Add `user_id` to the channel; False when it was a member already."""

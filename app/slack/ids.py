@@ -29,6 +29,9 @@ class ActionId(StrEnum):
     """The intake modal's team select (shown only when several teams could own the request)."""
     intake_input = "ib_intake_input"
     """Every other element of the intake modal; its `block_id` says which field it is."""
+    prevention_note = "ib_prevention_note"
+    """"Add a prevention note" under the message asking a ticket's resolver what would prevent a repeat;
+    its value is a signed `TicketRef`."""
 
 
 class CallbackId(StrEnum):

@@ -375,7 +375,8 @@ def _ephemeral(text: str) -> Ack:
 
 
 def _errors(errors: Mapping[str, str]) -> Ack:
-    return Ack.json({"response_action": "errors", "errors": dict(errors)})
+    # keys may be StrEnum members (block ids); Slack and orjson want plain strings
+    return Ack.json({"response_action": "errors", "errors": {str(k): v for k, v in errors.items()}})
 
 
 __all__ = ["IntakeForm", "InteractionDeps", "Interactions"]

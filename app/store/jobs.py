@@ -66,7 +66,7 @@ def enqueue(
     """
     values = {
         "kind": kind,
-        "payload": json.dumps(payload, separators=(",", ":")),
+        "payload": encode_payload(payload),
         "state": PENDING,
         "attempts": 0,
         "run_after": now if run_after is None else run_after,
@@ -82,6 +82,11 @@ def enqueue(
         insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(jobs.c.id), values
     )
     return result.first() is not None
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """The stored form of a job payload (compact JSON), shared by `enqueue` and batched writers."""
+    return json.dumps(payload, separators=(",", ":"))
 
 
 _CLAIM_SQLITE = text(

@@ -86,3 +86,85 @@ tickets = Table(
     UniqueConstraint("team", "channel_id", "message_ts", name="uq_tickets_source_message"),
     Index("ix_tickets_jira_key", "jira_key"),
 )
+
+# One row per (team, shift start): the handoff's posts, recorded as they succeed so a retried or
+# repeated handoff job skips them (the job's dedupe key alone would not survive a purge of old jobs).
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("team", String(64), primary_key=True),
+    Column("shift_start", Float, primary_key=True),
+    Column("slack_user", String(32)),  # who took over, after skipping members who left Slack
+    Column("message_ts", String(32)),
+    Column("briefing_ts", String(32)),
+    Column("thanks_ts", String(32)),
+    Column("completed_at", Float),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# -- SLA clock and Jira <-> Slack sync (migration 0004) ------------------------------------------------
+# Finds the ticket of a Slack thread reply (the dispatcher enqueues every human reply in a thread).
+Index("ix_tickets_thread", tickets.c.channel_id, tickets.c.thread_ts)
+
+# What happened to a ticket that its SLA clock depends on; one row per ticket, created on first need.
+sla_state = Table(
+    "sla_state",
+    metadata,
+    Column("ticket_id", String(32), primary_key=True),
+    Column("first_response_at", Float),
+    Column("first_response_source", String(32)),  # jira_comment | jira_transition | slack_reply
+    Column("first_response_by", String(255)),
+    Column("resolved_at", Float),
+    Column("status", String(255)),  # the Jira status as the last webhook named it
+    Column("jira_reporter", Text),  # JSON of the reporter (JiraUser), fetched once when a payload lacks it
+    Column("updated_at", Float, nullable=False),
+)
+
+# One row per reminder threshold of a ticket's target: the primary key makes a reminder once-only
+# across replicas and restarts, whatever happens to the jobs table.
+sla_reminders = Table(
+    "sla_reminders",
+    metadata,
+    Column("ticket_id", String(32), primary_key=True),
+    Column("target", String(16), primary_key=True),  # first_response | resolution
+    Column("permille", Integer, primary_key=True),  # 750 for 0.75
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("posted_ts", String(32)),
+    Column("skipped", String(64)),  # why nothing was posted: met | superseded
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Every verified Jira webhook about a tracked issue; the identifier is stable across redeliveries.
+jira_deliveries = Table(
+    "jira_deliveries",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("identifier", String(128), nullable=False, unique=True),
+    Column("event", String(64), nullable=False),
+    Column("issue_key", String(64), nullable=False),
+    Column("ticket_id", String(32), nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+# Slack message <-> Jira comment pairs, both directions: edits and deletions find their counterpart,
+# a retried mirror finds its earlier attempt, and neither side echoes the other's mirror back.
+mirrored_comments = Table(
+    "mirrored_comments",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(32), nullable=False),
+    Column("origin", String(8), nullable=False),  # slack | jira: where the text was written
+    Column("channel_id", String(32), nullable=False),
+    Column("slack_ts", String(32)),  # the reply (origin slack) or the bot's mirror (origin jira)
+    Column("jira_comment_id", String(64)),
+    Column("slack_edited_ts", String(32)),  # the newest Slack edit applied to the Jira comment
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("deleted_at", Float),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("channel_id", "slack_ts", name="uq_mirrored_comments_slack"),
+    UniqueConstraint("jira_comment_id", name="uq_mirrored_comments_jira"),
+)

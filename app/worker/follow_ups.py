@@ -11,6 +11,7 @@ from app.slack.metadata import TicketRef, encode
 from app.store import tickets as ticket_store
 from app.store.jobs import Job
 from app.store.tickets import Ticket
+from app.worker.oncall_people import redirect_values
 from app.worker.ticket_jobs import TicketJobBase, message_values
 
 REPLY_METADATA_TYPE = "interrupt_bridge_ticket"
@@ -45,8 +46,9 @@ class FollowUpJobs(TicketJobBase):
     async def _redirect_post(self, ticket: Ticket, thread_ts: str) -> ReplyPost:
         template = self._ctx.template()
         bucket = template.bucket(ticket.bucket)
-        values = message_values(template, ticket, reactor_id=ticket.reactor_id)
-        text = template.messages.redirect.format(**values)
+        oncall = await redirect_values(self._ctx.chat, template, ticket, now=self._ctx.clock())
+        values = message_values(template, ticket, reactor_id=ticket.reactor_id, oncall=oncall)
+        text = template.messages.redirect.format(**values).strip()
         edit_value = encode(
             TicketRef(ticket_id=ticket.id, channel=ticket.channel_id, message_ts=ticket.message_ts),
             key=self._ctx.metadata_key,

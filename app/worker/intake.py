@@ -23,7 +23,10 @@ from app.store import jobs as job_store
 from app.store import tickets as ticket_store
 from app.store.jobs import Job
 from app.store.tickets import Ticket
+from app.worker.assign import AssignJobs
+from app.worker.dm import DmJobs
 from app.worker.edit import EditJobs
+from app.worker.handoff import OnCallJobs
 from app.worker.kinds import JobKind
 from app.worker.ticket_jobs import TicketJobBase
 
@@ -44,6 +47,9 @@ class IntakeJobs(TicketJobBase):
             JobKind.MARK_TRACKED: follow_ups.mark_tracked,
             JobKind.ALREADY_TRACKED: follow_ups.already_tracked,
             JobKind.EDIT_TICKET: follow_ups.edit_ticket,
+            JobKind.ASSIGN_TICKET: AssignJobs(self._ctx).assign_ticket,
+            JobKind.DM_REDIRECT: DmJobs(self._ctx).dm_redirect,
+            **OnCallJobs(self._ctx).handlers(),  # handoffs and their operator alerts
         }
 
     # -- ticket.create -----------------------------------------------------------------------------
@@ -245,6 +251,10 @@ class IntakeJobs(TicketJobBase):
     ) -> None:
         """Record the key and enqueue the follow-ups in one transaction (follow-ups dedupe)."""
         now = self._ctx.clock()
+        kinds = [JobKind.LINK_TICKET, JobKind.POST_REDIRECT, JobKind.MARK_TRACKED]
+        team = next((t for t in self._ctx.template().teams if t.key == ticket.team), None)
+        if team is not None and team.rotation is not None:
+            kinds.append(JobKind.ASSIGN_TICKET)  # to whoever is on call
 
         def write() -> None:
             with self._ctx.engine.begin() as conn:
@@ -257,7 +267,7 @@ class IntakeJobs(TicketJobBase):
                         "requester_id": requester,
                     }
                     ticket_store.update_ticket(conn, ticket.id, now=now, **values)
-                for kind in (JobKind.LINK_TICKET, JobKind.POST_REDIRECT, JobKind.MARK_TRACKED):
+                for kind in kinds:
                     # Due since the ticket was requested: claims go by run_after, so under a burst
                     # this ticket's reply comes before creates of later requests, not after all of them.
                     job_store.enqueue(

@@ -12,3 +12,7 @@ class JobKind(StrEnum):
     MARK_TRACKED = "ticket.react"
     ALREADY_TRACKED = "ticket.already_tracked"
     EDIT_TICKET = "ticket.edit"
+    ASSIGN_TICKET = "ticket.assign"
+    HANDOFF = "oncall.handoff"
+    ONCALL_ALERT = "oncall.alert"
+    DM_REDIRECT = "dm.redirect"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from app.config.template import Template
 from app.domain.errors import PermanentError
+from app.domain.oncall_text import configured_placeholders
 from app.domain.ports import Chat, Tracker
 from app.store import tickets as ticket_store
 from app.store.jobs import Job
@@ -69,9 +70,20 @@ class TicketJobBase:
         return ticket
 
 
-def message_values(template: Template, ticket: Ticket, *, reactor_id: str | None) -> dict[str, str]:
-    """The named placeholders the template's message texts may use (see `MESSAGE_PLACEHOLDERS`)."""
+def message_values(
+    template: Template,
+    ticket: Ticket,
+    *,
+    reactor_id: str | None,
+    oncall: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The named placeholders the template's message texts may use (see `MESSAGE_PLACEHOLDERS`).
+
+    `oncall` holds `{oncall}` and `{support}` as the worker resolved them (`redirect_values`); without
+    it they come from the template alone: the configured handle, and no support-hours note.
+    """
     return {
+        **(oncall if oncall is not None else configured_placeholders(template, ticket.team)),
         "ticket_key": str(ticket.jira_key),
         "ticket_url": str(ticket.jira_url),
         "bucket": template.bucket(ticket.bucket).name,

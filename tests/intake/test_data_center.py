@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.config.loader import load_template
-from app.main import create_app
+from app.main import create_served_app
 from app.runtime import Runtime
 from app.sandbox.fake_jira import DEFAULT_PAT, FakeJira
 from app.sandbox.fake_slack import FakeSlack
@@ -41,7 +41,7 @@ async def dc_bridge(database_url: str, fake_slack: FakeSlack, dc_jira: FakeJira)
         run_worker=False,
         clock=clock,
     )
-    app = create_app(runtime)
+    app = create_served_app(runtime)
     await runtime.start()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bridge.test"

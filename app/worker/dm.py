@@ -1,0 +1,51 @@
+"""`dm.redirect`: answer a direct message with the standard redirect to the public channel.
+
+Questions asked in public get public, searchable answers; the reply names the support channels and
+offers a button that opens the intake modal for people who prefer the form.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
+
+from app.domain.models import ReplyPost
+from app.slack.ids import ActionId
+from app.store.jobs import Job
+from app.worker.ticket_jobs import TicketJobBase
+
+DM_METADATA_TYPE = "interrupt_bridge_dm_redirect"
+
+
+def dm_redirect_text(channels: list[str]) -> str:
+    where = " or ".join(f"<#{c}>" for c in channels)
+    return (
+        f"Hi! Please ask in {where} so the answer is public and searchable for the next person, "
+        "and the on-call person sees it. You can also open a request here and we will post it there."
+    )
+
+
+class DmJobs(TicketJobBase):
+    async def dm_redirect(self, job: Job) -> None:
+        """Idempotent: after an ambiguous first post, a retry looks for the reply before posting."""
+        channel, ts = job.payload["channel"], job.payload["ts"]
+        chat = self._ctx.chat
+        if job.attempts > 1 and await chat.find_reply(channel, ts, DM_METADATA_TYPE, "ts", ts):
+            return
+        template = self._ctx.template()
+        text = dm_redirect_text([team.channels[0] for team in template.teams])
+        blocks = [
+            SectionBlock(text=text).to_dict(),
+            ActionsBlock(
+                elements=[ButtonElement(text="Open a request", action_id=ActionId.open_modal, value="dm")]
+            ).to_dict(),
+        ]
+        await chat.post_reply(
+            ReplyPost(
+                channel=channel,
+                thread_ts=ts,
+                text=text,
+                blocks=blocks,
+                metadata_type=DM_METADATA_TYPE,
+                metadata={"ts": ts},
+            )
+        )
