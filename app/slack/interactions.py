@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -21,6 +22,7 @@ from app.config.template import Team, Template
 from app.domain.errors import ExternalError, PermanentError
 from app.domain.intake import team_for_channel
 from app.domain.models import TicketForm
+from app.domain.oncall_text import oncall_summary
 from app.domain.ports import Chat
 from app.domain.priority import priority_for
 from app.slack.ack import EMPTY_ACK, Ack
@@ -92,6 +94,8 @@ class Interactions:
         if text.lower() in {"help", "?"}:
             return _ephemeral(help_text(self._d.template(), command=self._d.command))
         channel = fields.get("channel_id") or None
+        if text.lower() == "oncall":
+            return _ephemeral(self._oncall_text(channel))
         meta = IntakeModalMeta(
             source="command",
             requester=fields.get("user_id", ""),
@@ -100,6 +104,16 @@ class Interactions:
         payload = {"trigger_id": fields.get("trigger_id", ""), "user": {"id": fields.get("user_id")}}
         await self._open(payload, meta, summary=_first_line(text), description=text, channel=channel)
         return EMPTY_ACK
+
+    def _oncall_text(self, channel: str | None) -> str:
+        """Who is on call: for the channel's team, or for every team with a rotation."""
+        template = self._d.template()
+        now = datetime.fromtimestamp(self._d.clock(), UTC)
+        team = team_for_channel(template, channel) if channel else None
+        teams = [team] if team is not None and team.rotation else [t for t in template.teams if t.rotation]
+        if not teams:
+            return "No team has an on-call rotation in the bridge's workflow template."
+        return "\n\n".join(oncall_summary(template, t.key, now) for t in teams)
 
     async def block_actions(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
         await self._record(dedupe_key, "interaction:block_actions", raw)

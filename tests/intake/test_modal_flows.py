@@ -247,3 +247,11 @@ async def test_edit_details_by_outsider_is_refused_and_by_requester_updates_jira
     assert issue["fields"]["priority"]["name"] == "High"  # team x blocked
     [update] = fake_slack.calls("chat.update")
     assert update["ts"] == reply["ts"]
+
+
+async def test_slash_command_oncall_answers_privately_with_the_handle(bridge: Bridge) -> None:
+    response = await command(bridge, "oncall")
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "<!subteam^S0PLATONCALL>" in body["text"]
+    assert "Platform" in body["text"]
