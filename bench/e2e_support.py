@@ -9,6 +9,7 @@ whole time the service waited for it, and overlapping calls are requests in flig
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -29,7 +30,7 @@ from app.sandbox.fake_slack import DEFAULT_BOT_TOKEN, FakeSlack
 from app.sandbox.http_fake import FakeRequest, FakeResponse
 from app.sandbox.slack_methods import parse_args
 from bench.server_proc import ServerProcess, free_port
-from bench.signed_events import CHANNEL, compile_template, load_base_payload, sign
+from bench.signed_events import CHANNEL, REACTION, compile_template, load_base_payload, sign
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -183,6 +184,8 @@ class ServiceOptions:
     worker_poll_s: float = 1.0  # WORKER_POLL_SECONDS; a separate worker is woken by nothing else
     worker_nice: int = 0  # run the separate worker at this niceness, below the ack path
     profile: Path | None = None  # cProfile stats of the serving process (event-loop thread only)
+    worker: bool = True  # False: `serve --no-worker` and no worker at all (reactions only queue up)
+    receipts: Path | None = None  # log when the app is handed each request with `X-Bench-Id` (see below)
 
 
 @dataclass
@@ -233,15 +236,18 @@ def start_service(slack: FakeSlack, jira: FakeJira, options: ServiceOptions) -> 
     }
     logs = Path(workdir.name)
     argv = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    if options.split_worker:
+    if options.split_worker or not options.worker:
         argv.append("--no-worker")
-    if options.profile is not None:
-        argv[1:3] = ["-c", _profiled(options.profile)]
+    if options.profile is not None or options.receipts is not None:
+        code = _profiled(options.profile) if options.profile is not None else _RUN_APP
+        if options.receipts is not None:
+            code = _receipt_prelude(options.receipts) + code
+        argv[1:3] = ["-c", code]
     process = ServerProcess(argv, env=env, cwd=options.tree, log_path=logs / "serve.log", cpu=options.cpu)
     service = Service(process, None, port, secret, database, workdir)
     try:
         process.wait_ready(port, "/readyz", timeout_s=60)
-        if options.split_worker:
+        if options.split_worker and options.worker:
             # Started after `serve` has migrated the database.
             nice = ["nice", "-n", str(options.worker_nice)] if options.worker_nice else []
             service.worker = ServerProcess(
@@ -272,12 +278,79 @@ def _profiled(out: Path) -> str:
     )
 
 
-class Reactions:
-    """Signed `reaction_added` deliveries (reaction `ticket` by U0ALICE in C0PLATSUP) for given messages."""
+_RUN_APP = (
+    "import runpy, sys\n"
+    "sys.argv = ['app', *sys.argv[1:]]\n"
+    "runpy.run_module('app', run_name='__main__', alter_sys=True)\n"
+)
 
-    def __init__(self, secret: str) -> None:
+RECEIPT_HEADER = "X-Bench-Id"
+
+# Wraps whatever ASGI app `serve` hands to uvicorn.Config (the service's code is not changed) and
+# appends "<X-Bench-Id> <perf_counter>" when a request carrying that header reaches the app: the
+# moment uvicorn starts the request's ASGI task, after it sat in the socket and the event loop's
+# queue. Requests without the header cost a scan of their few header tuples. For the intake modal
+# it also wraps `Interactions._open` (entered once the delivery is durably recorded) and appends
+# "open:<trigger_id> <perf_counter>".
+_RECEIPT_PRELUDE = """\
+import time as _bench_time
+import uvicorn as _bench_uvicorn
+_bench_log = open(%(path)r, "a", buffering=1)
+def _bench_stamp(key):
+    _bench_log.write(key + " " + repr(_bench_time.perf_counter()) + "\\n")
+_bench_init = _bench_uvicorn.Config.__init__
+def _bench_stamped(app):
+    async def asgi(scope, receive, send):
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == %(header)r:
+                    _bench_stamp(value.decode("latin-1"))
+                    break
+        await app(scope, receive, send)
+    return asgi
+def _bench_config(self, app, *args, **kwargs):
+    _bench_init(self, _bench_stamped(app), *args, **kwargs)
+_bench_uvicorn.Config.__init__ = _bench_config
+try:  # the modal handler is about to build the view and call views.open
+    from app.slack import interactions as _bench_ix
+    _bench_open = _bench_ix.Interactions._open
+    async def _bench_open_stamped(self, payload, *args, **kwargs):
+        _bench_stamp("open:" + str(payload.get("trigger_id")))
+        return await _bench_open(self, payload, *args, **kwargs)
+    _bench_ix.Interactions._open = _bench_open_stamped
+except (ImportError, AttributeError):  # a tree without that method: no handler stamps
+    pass
+"""
+
+
+def _receipt_prelude(path: Path) -> str:
+    return _RECEIPT_PRELUDE % {"path": str(path), "header": RECEIPT_HEADER.lower().encode()}
+
+
+def read_receipts(path: Path) -> dict[str, float]:
+    """`X-Bench-Id` -> when the app got that request (perf_counter; the first time, if replayed)."""
+    found: dict[str, float] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            key, _, stamp = line.rpartition(" ")
+            if key:
+                found.setdefault(key, float(stamp))
+    return found
+
+
+class Reactions:
+    """Signed `reaction_added` deliveries (reaction `ticket` by U0ALICE in C0PLATSUP) for given messages.
+
+    Another `emoji` (one the template does not route) makes deliveries the service only records.
+    """
+
+    def __init__(self, secret: str, emoji: str = REACTION) -> None:
         self._secret = secret
-        self._template = compile_template(load_base_payload()[0])
+        template = compile_template(load_base_payload()[0])
+        field = f'"reaction":{json.dumps(REACTION)}'
+        if template.count(field) != 1:
+            raise ValueError("the reaction template must name its emoji exactly once")
+        self._template = template.replace(field, f'"reaction":{json.dumps(emoji)}')
         self._tag = secrets.token_hex(3).upper()
         self._issued = 0
 
@@ -360,3 +433,52 @@ def max_overlap(calls: list[Call]) -> int:
         current += step
         peak = max(peak, current)
     return peak
+
+
+def send_paced(
+    port: int,
+    secret: str,
+    messages: list[str],
+    rate: float,
+    t_start: float,
+    connections: int = 64,
+    emoji: str = REACTION,
+) -> tuple[list[tuple[int, float, float, float]], float]:
+    """POST one reaction per message at a steady `rate`/s from `t_start` (meant for a process of its own).
+
+    Open loop: delivery i is due at `t_start + i / rate` whether or not earlier ones were answered,
+    as Slack sends them; a sender that fell behind catches up at once rather than lowering the rate.
+    At most `connections` are in flight; a delivery waiting for a connection counts that wait in its
+    ack time. Returns ((status, due, start, end) per delivery, status 0 for a transport error; the
+    process's CPU seconds), times on the `time.perf_counter()` clock shared with the caller.
+    """
+
+    async def run() -> list[tuple[int, float, float, float]]:
+        reactions = Reactions(secret, emoji)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        timeout = aiohttp.ClientTimeout(total=30)
+        connector = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+            async def send(ts: str, due: float) -> tuple[int, float, float, float]:
+                body, headers = reactions.signed(ts)
+                start = time.perf_counter()
+                try:
+                    async with session.post(url, data=body, headers=headers) as response:
+                        await response.read()
+                        return response.status, due, start, time.perf_counter()
+                except (aiohttp.ClientError, TimeoutError):
+                    return 0, due, start, time.perf_counter()
+
+            tasks = []
+            for i, ts in enumerate(messages):
+                due = t_start + i / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(send(ts, due)))
+            return list(await asyncio.gather(*tasks))
+
+    cpu0 = time.process_time()
+    sent = asyncio.run(run())
+    return sent, time.process_time() - cpu0

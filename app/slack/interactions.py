@@ -60,8 +60,28 @@ class Interactions:
         self._d = deps
 
     # -- entry points ------------------------------------------------------------------------------
+    # Shortcuts, commands and buttons open a view before their delivery is recorded: a trigger_id
+    # expires 3 s after Slack sent it, and the durable write can queue behind a busy worker. The
+    # record still precedes the ack (and a failure to record still answers 503).
     async def shortcut(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
-        await self._record(dedupe_key, f"interaction:{payload.get('type')}", raw)
+        try:
+            return await self._shortcut(payload)
+        finally:
+            await self._record(dedupe_key, f"interaction:{payload.get('type')}", raw)
+
+    async def command(self, fields: Mapping[str, str], *, dedupe_key: str, raw: str) -> Ack:
+        try:
+            return await self._command(fields)
+        finally:
+            await self._record(dedupe_key, "command", raw)
+
+    async def block_actions(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
+        try:
+            return await self._block_actions(payload)
+        finally:
+            await self._record(dedupe_key, "interaction:block_actions", raw)
+
+    async def _shortcut(self, payload: Mapping[str, Any]) -> Ack:
         user = _user_id(payload)
         if payload.get("callback_id") == CallbackId.raise_interrupt_message:
             channel = str((payload.get("channel") or {}).get("id", ""))
@@ -86,8 +106,7 @@ class Interactions:
         log.info("unknown shortcut", extra={"slack.callback_id": payload.get("callback_id")})
         return EMPTY_ACK
 
-    async def command(self, fields: Mapping[str, str], *, dedupe_key: str, raw: str) -> Ack:
-        await self._record(dedupe_key, "command", raw)
+    async def _command(self, fields: Mapping[str, str]) -> Ack:
         text = fields.get("text", "").strip()
         if fields.get("command") != self._d.command:
             return _ephemeral(f"This app handles {self._d.command}, not {fields.get('command')}.")
@@ -115,8 +134,7 @@ class Interactions:
             return "No team has an on-call rotation in the bridge's workflow template."
         return "\n\n".join(oncall_summary(template, t.key, now) for t in teams)
 
-    async def block_actions(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
-        await self._record(dedupe_key, "interaction:block_actions", raw)
+    async def _block_actions(self, payload: Mapping[str, Any]) -> Ack:
         for action in payload.get("actions") or []:
             action_id = action.get("action_id")
             if action_id == ActionId.intake_bucket or action_id == ActionId.intake_team:
