@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
+from app.asgi_body import BodyTooLarge, Receive, Scope, Send, read_body
 from app.domain.jira_events import HANDLED_EVENTS, issue_key_and_labels, webhook_event
 from app.store import jobs as job_store
 from app.store import sync as sync_store
@@ -32,21 +33,12 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE_PREFIX = b"sha256="
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 
 class Outcome(StrEnum):
     RECORDED = "recorded"
     DUPLICATE = "duplicate"
     UNTRACKED = "untracked"  # not an issue the bridge raised
     IGNORED = "ignored"  # an event the bridge does not handle
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def signature_ok(secret: bytes, body: bytes, header: bytes) -> bool:
@@ -87,8 +79,8 @@ class JiraWebhookEndpoint:
             await _respond(send, 413, {"ok": False, "error": f"body larger than {self._max_body} bytes"})
             return
         try:
-            body = await _read_body(receive, self._max_body)
-        except _TooLarge:
+            body = await read_body(receive, self._max_body)
+        except BodyTooLarge:
             await _respond(send, 413, {"ok": False, "error": f"body larger than {self._max_body} bytes"})
             return
         if not signature_ok(self._secret, body, headers.get(b"x-hub-signature", b"")):
@@ -147,23 +139,6 @@ class JiraWebhookEndpoint:
             return Outcome.RECORDED
 
         return await self._writer.submit(unit)
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 async def _respond(

@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
+from app.asgi_body import ASGIApp
 from app.runtime import Runtime
-from app.slack.http import ASGIApp, SlackFastPath
+from app.slack.http import SlackFastPath
 
 DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
 

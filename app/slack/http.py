@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 import orjson
 from slack_sdk.signature import SignatureVerifier
 
+from app.asgi_body import ASGIApp, BodyTooLarge, Receive, Scope, Send, read_body
 from app.slack.dispatch import EMPTY_ACK, Ack, Dispatcher
 from app.slack.requests import BadRequest, parse_request
 
@@ -23,18 +22,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE_WINDOW_S = 60 * 5  # Slack's replay window, as slack_sdk's SignatureVerifier applies it
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class SlackFastPath:
@@ -77,8 +64,8 @@ class SlackEventsEndpoint:
             await _respond(send, _error(413, f"body larger than {self._max_body} bytes"))
             return
         try:
-            body = await _read_body(receive, self._max_body)
-        except _TooLarge:
+            body = await read_body(receive, self._max_body)
+        except BodyTooLarge:
             await _respond(send, _error(413, f"body larger than {self._max_body} bytes"))
             return
         if not self._signed(body, headers):
@@ -127,23 +114,6 @@ def signature_ok(key: bytes, body: bytes, timestamp: bytes, signature: bytes, *,
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
     return {name.lower(): value for name, value in scope["headers"]}
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> Ack:
