@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -19,3 +20,9 @@ class Ack:
 
 
 EMPTY_ACK = Ack()
+
+
+def modal_errors(errors: Mapping[str, str]) -> Ack:
+    """`response_action: errors`: each message shown under the input block with that block id."""
+    # keys may be StrEnum members (block ids); Slack and orjson want plain strings
+    return Ack.json({"response_action": "errors", "errors": {str(k): v for k, v in errors.items()}})

@@ -32,6 +32,8 @@ class ActionId(StrEnum):
     prevention_note = "ib_prevention_note"
     """"Add a prevention note" under the message asking a ticket's resolver what would prevent a repeat;
     its value is a signed `TicketRef`."""
+    prevention_input = "ib_prevention_input"
+    """The text input of the prevention-note modal."""
 
 
 class CallbackId(StrEnum):
@@ -45,6 +47,8 @@ class CallbackId(StrEnum):
     """The modal in which a requester picks a bucket and describes the request."""
     edit_modal = "ib_edit_modal"
     """The modal opened by the "Edit details" button."""
+    prevention_modal = "ib_prevention_modal"
+    """The modal opened by "Add a prevention note"."""
 
 
 DEFAULT_COMMAND = "/interrupt"

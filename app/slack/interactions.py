@@ -25,13 +25,14 @@ from app.domain.models import TicketForm
 from app.domain.oncall_text import oncall_summary
 from app.domain.ports import Chat
 from app.domain.priority import priority_for
-from app.slack.ack import EMPTY_ACK, Ack
+from app.slack.ack import EMPTY_ACK, Ack, modal_errors
 from app.slack.help_text import help_text
 from app.slack.ids import ActionId, CallbackId
 from app.slack.metadata import MetadataError, TicketRef, decode
 from app.slack.modal import intake_view
 from app.slack.modal_metadata import IntakeModalMeta, decode_intake_meta, encode_intake_meta
 from app.slack.modal_submission import IntakeForm, parse_submission, state_values
+from app.slack.prevention import PreventionDeps, PreventionNotes
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
 from app.store.group_commit import GroupCommitWriter
@@ -58,6 +59,15 @@ class InteractionDeps:
 class Interactions:
     def __init__(self, deps: InteractionDeps) -> None:
         self._d = deps
+        self._prevention = PreventionNotes(
+            PreventionDeps(
+                chat=deps.chat,
+                writer=deps.writer,
+                engine=deps.engine,
+                metadata_key=deps.metadata_key,
+                clock=deps.clock,
+            )
+        )
 
     # -- entry points ------------------------------------------------------------------------------
     # Shortcuts, commands and buttons open a view before their delivery is recorded: a trigger_id
@@ -141,6 +151,8 @@ class Interactions:
                 await self._rerender(payload)
             elif action_id == ActionId.edit_details:
                 await self._open_edit(payload, str(action.get("value") or ""))
+            elif action_id == ActionId.prevention_note:
+                await self._prevention.open(payload, str(action.get("value") or ""))
             elif action_id == ActionId.open_modal:
                 meta = IntakeModalMeta(source="dm", requester=_user_id(payload))
                 await self._open(payload, meta, summary="", description="", channel=None)
@@ -148,6 +160,8 @@ class Interactions:
 
     async def view_submission(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
         view = payload.get("view") or {}
+        if view.get("callback_id") == CallbackId.prevention_modal:
+            return await self._prevention.submit(payload, dedupe_key=dedupe_key, raw=raw)
         template = self._d.template()
         try:
             meta = decode_intake_meta(str(view.get("private_metadata") or ""), key=self._d.metadata_key)
@@ -407,8 +421,7 @@ def _ephemeral(text: str) -> Ack:
 
 
 def _errors(errors: Mapping[str, str]) -> Ack:
-    # keys may be StrEnum members (block ids); Slack and orjson want plain strings
-    return Ack.json({"response_action": "errors", "errors": {str(k): v for k, v in errors.items()}})
+    return modal_errors(errors)
 
 
 __all__ = ["IntakeForm", "InteractionDeps", "Interactions"]
