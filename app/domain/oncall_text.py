@@ -24,6 +24,7 @@ from app.domain.oncall import (
     next_support_window,
     shifts,
 )
+from app.domain.sla_risk import AtRisk
 
 _USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 
@@ -124,6 +125,8 @@ class HandoffFacts:
     usergroup: UserGroupRef | None
     open_interrupts: OpenInterrupts | None
     skipped: tuple[str, ...] = ()
+    at_risk: Sequence[AtRisk] | None = None
+    """Open tickets at SLA risk, most at risk first; None when the template sets no SLA."""
 
 
 def handoff_message(facts: HandoffFacts) -> str:
@@ -139,6 +142,8 @@ def handoff_message(facts: HandoffFacts) -> str:
         f"{taking_over}, until {format_local(rotation, facts.shift.end)}.{_handle(facts.usergroup)}",
         _open_line(rotation, facts.open_interrupts),
     ]
+    if facts.at_risk:
+        lines.append(at_risk_line(rotation, facts.at_risk))
     lines += [f":warning: {member_mention(m)} is no longer in Slack and was skipped." for m in facts.skipped]
     return "\n".join(lines)
 
@@ -186,6 +191,26 @@ def alert_text(team_name: str, code: str, detail: str) -> str:
 
 def _handle(usergroup: UserGroupRef | None) -> str:
     return f" Handle: @{usergroup.handle}." if usergroup is not None and usergroup.handle else ""
+
+
+AT_RISK_LISTED = 5
+
+
+def at_risk_line(rotation: Rotation, tickets: Sequence[AtRisk]) -> str:
+    """`:hourglass: 2 tickets at SLA risk: KEY-1 (first response overdue since ...), KEY-2 (...)`."""
+    shown = []
+    for ticket in tickets[:AT_RISK_LISTED]:
+        what = "first response" if ticket.target == "first_response" else "resolution"
+        when = (
+            f"overdue since {format_local(rotation, ticket.due)}"
+            if ticket.breached
+            else (f"due {format_local(rotation, ticket.due)}")
+        )
+        link = f"<{ticket.url}|{ticket.key}>" if ticket.url else ticket.key
+        shown.append(f"{link} ({what} {when})")
+    more = f" and {len(tickets) - AT_RISK_LISTED} more" if len(tickets) > AT_RISK_LISTED else ""
+    noun = "ticket" if len(tickets) == 1 else "tickets"
+    return f":hourglass_flowing_sand: *{len(tickets)} {noun} at SLA risk*: {', '.join(shown)}{more}."
 
 
 def _open_line(rotation: Rotation, found: OpenInterrupts | None) -> str:

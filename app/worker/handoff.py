@@ -26,6 +26,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from app.config.rotation import Rotation
+from app.config.sla import policy_of
 from app.config.template import Team, Template
 from app.domain.errors import ExternalError, UserGroupUnavailable
 from app.domain.models import IssueRef, OpenInterrupts, ReplyPost, UserGroupRef
@@ -38,12 +39,15 @@ from app.domain.oncall_text import (
     is_usergroup_id,
     thanks_text,
 )
+from app.domain.sla_risk import AtRisk, at_risk
 from app.store import handoffs as handoff_store
 from app.store import jobs as job_store
+from app.store import sla as sla_store
 from app.store.handoffs import Handoff
 from app.store.jobs import Job
 from app.worker.kinds import JobKind
 from app.worker.oncall_people import OnCallPerson, resolve_oncall, slack_member
+from app.worker.sync_context import ticket_clock
 from app.worker.ticket_jobs import TicketJobBase
 
 log = logging.getLogger(__name__)
@@ -101,6 +105,7 @@ class OnCallJobs(TicketJobBase):
             usergroup=usergroup,
             open_interrupts=await self._open_interrupts(self._ctx.template(), team),
             skipped=incoming.skipped,
+            at_risk=await self._at_risk(team),
         )
         chat = self._ctx.chat
         if record.message_ts is None:
@@ -195,6 +200,21 @@ class OnCallJobs(TicketJobBase):
             # The handoff must not wait for Jira; the message says the count is unknown.
             log.warning("could not count open interrupts", extra={"oncall.team": team.key, "error": str(exc)})
             return None
+
+    async def _at_risk(self, team: Team) -> list[AtRisk] | None:
+        """The team's open tickets at SLA risk, from the bridge's own clocks; None without SLA targets."""
+        template = self._ctx.template()
+        policy = policy_of(template)
+        if not policy.targets:
+            return None
+        now = self._ctx.clock()
+        rows = await self._db(lambda c: sla_store.open_tickets(c, team=team.key))
+        clocks = [
+            (ticket.jira_key, ticket.jira_url, ticket_clock(template, policy, ticket, state, now=now))
+            for ticket, state in rows
+            if ticket.jira_key is not None
+        ]
+        return at_risk(clocks, threshold=min(policy.reminders, default=0.75))
 
     async def _handled(self, team_key: str, shift: Shift) -> list[IssueRef]:
         rows = await self._db(
