@@ -29,6 +29,7 @@ from app.slack.http import SlackEventsEndpoint
 from app.slack.interactions import InteractionDeps, Interactions
 from app.store.db import create_db_engine
 from app.store.group_commit import GroupCommitWriter
+from app.store.sqlite_sync import WalBarrier
 from app.worker.intake import IntakeJobs
 from app.worker.runner import Worker, WorkerConfig
 from app.worker.sync_context import SyncContext
@@ -136,7 +137,9 @@ class Runtime:
             self.engine, self.template, clock=self.clock, on_enqueue=self.worker.wake_threadsafe
         )
         self.writer = GroupCommitWriter(
-            self.engine, on_commit=self.worker.wake_threadsafe if self.run_worker else None
+            self.engine,
+            on_commit=self.worker.wake_threadsafe if self.run_worker else None,
+            barrier=WalBarrier.for_engine(self.engine),
         )
         self.interactions = Interactions(
             InteractionDeps(

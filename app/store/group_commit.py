@@ -11,6 +11,11 @@ Consecutive items of one batch writer are written with one call (a few statement
 run, not a few per item). A writer marked `one_statement_on` a dialect writes a batch made only of
 its items as one self-committing statement there, without BEGIN and COMMIT.
 
+With a durability *barrier* (SQLite on a file: `app.store.sqlite_sync.WalBarrier`) the writer
+commits without waiting for the disk and a sync thread makes the commits durable before anyone is
+told: one sync covers every batch committed before it started, and the next batch commits while the
+disk syncs. Waiters are resolved, and `on_commit` called, only after that sync.
+
 One writer thread is the default. It keeps one connection for its whole life (a pool checkout,
 reset and pre-ping per batch would cost more than the batch's statements), and resolves a batch's
 futures with one wake-up of the event loop rather than one per request: the loop and the writer
@@ -26,7 +31,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -61,6 +66,14 @@ log = logging.getLogger(__name__)
 _STOP = object()
 
 
+class DurabilityBarrier(Protocol):
+    def prepare(self, dbapi_connection: Any) -> None:
+        """Set up the writer's connection (called once per new connection)."""
+
+    def sync(self) -> None:
+        """Make every commit that returned before this call durable; raise OSError if it cannot."""
+
+
 @dataclass(slots=True)
 class _Pending:
     writer: BatchWriter[Any, Any] | None  # None: `item` is a plain unit
@@ -80,6 +93,7 @@ class GroupCommitWriter:
         max_batch: int = 256,
         on_commit: Callable[[], None] | None = None,
         writers: int = 1,
+        barrier: DurabilityBarrier | None = None,
     ) -> None:
         """`writers` threads commit batches, each on its own connection.
 
@@ -94,6 +108,9 @@ class GroupCommitWriter:
         self._writers = writers
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._barrier = barrier
+        self._synced: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._syncer: threading.Thread | None = None
         self._counts = threading.Lock()
         self.batches = 0
         self.units = 0
@@ -106,6 +123,9 @@ class GroupCommitWriter:
             ]
             for thread in self._threads:
                 thread.start()
+            if self._barrier is not None:
+                self._syncer = threading.Thread(target=self._sync_run, name="group-commit-sync", daemon=True)
+                self._syncer.start()
 
     def stop(self) -> None:
         """Finish what was submitted, then stop the threads."""
@@ -115,6 +135,10 @@ class GroupCommitWriter:
             for thread in self._threads:
                 thread.join()
             self._threads = []
+        if self._syncer is not None:  # after the writers: every committed batch is synced first
+            self._synced.put(_STOP)
+            self._syncer.join()
+            self._syncer = None
 
     @property
     def alive(self) -> bool:
@@ -144,7 +168,7 @@ class GroupCommitWriter:
 
     # -- the writer threads -----------------------------------------------------------------------
     def _run(self) -> None:
-        session = _Session(self._engine)
+        session = _Session(self._engine, self._barrier)
         try:
             while True:
                 first = self._queue.get()
@@ -185,8 +209,7 @@ class GroupCommitWriter:
             self._settle_each(session, batch)  # isolate the unit that failed: one transaction each
             return
         self._count(1, len(batch))
-        _resolve_batch(batch, results)
-        self._notify()
+        self._committed(batch, [(p.future, r, None) for p, r in zip(batch, results, strict=True)])
 
     def _settle_each(self, session: _Session, batch: list[_Pending]) -> None:
         outcomes: list[_Outcome] = []
@@ -204,9 +227,50 @@ class GroupCommitWriter:
             committed += 1
             outcomes.append((pending.future, result, None))
         self._count(committed, committed)
-        _resolve_by_loop(batch, outcomes)
         if committed:
+            self._committed(batch, outcomes)
+        else:
+            _resolve_by_loop(batch, outcomes)
+
+    def _committed(self, batch: list[_Pending], outcomes: list[_Outcome]) -> None:
+        """Tell the waiters once the commit is durable: now, or after the barrier's next sync."""
+        if self._barrier is None:
+            _resolve_by_loop(batch, outcomes)
             self._notify()
+        else:
+            self._synced.put((batch, outcomes))
+
+    def _sync_run(self) -> None:
+        assert self._barrier is not None
+        while True:
+            first = self._synced.get()
+            if first is _STOP:
+                return
+            rounds = [first]
+            stop_after = False
+            while True:
+                try:
+                    item = self._synced.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop_after = True
+                    break
+                rounds.append(item)
+            failure: BaseException | None = None
+            try:
+                self._barrier.sync()
+            except Exception as exc:  # the disk refused: nobody may be told their write is durable
+                log.exception("durability sync failed", extra={"error": type(exc).__name__})
+                failure = exc
+            if failure is None:
+                self._notify()
+            for batch, outcomes in rounds:
+                if failure is not None:
+                    outcomes = [(future, None, error or failure) for future, _, error in outcomes]
+                _resolve_by_loop(batch, outcomes)
+            if stop_after:
+                return
 
     def _count(self, batches: int, units: int) -> None:
         with self._counts:
@@ -224,19 +288,30 @@ class GroupCommitWriter:
 class _Session:
     """A writer thread's connection, kept across batches and replaced after a failure."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, barrier: DurabilityBarrier | None = None) -> None:
         self._engine = engine
+        self._barrier = barrier
         self._conn: Connection | None = None
 
     def connection(self) -> Connection:
         if self._conn is None:
-            self._conn = self._engine.connect()
+            conn = self._engine.connect()
+            if self._barrier is not None:
+                try:
+                    self._barrier.prepare(conn.connection.dbapi_connection)
+                except Exception:
+                    conn.invalidate()
+                    raise
+            self._conn = conn
         return self._conn
 
     def discard(self) -> None:
         # After a failure the connection may be broken; the pool hands out a checked one next time.
+        # A connection prepared for the barrier never goes back to the pool: nobody else syncs for it.
         if self._conn is not None:
             with contextlib.suppress(Exception):
+                if self._barrier is not None:
+                    self._conn.invalidate()
                 self._conn.close()
             self._conn = None
 
@@ -281,10 +356,6 @@ def _execute_self_committing(
     if len(written) != len(batch):
         raise RuntimeError(f"batch writer returned {len(written)} results for {len(batch)} items")
     return written
-
-
-def _resolve_batch(batch: list[_Pending], results: list[Any]) -> None:
-    _resolve_by_loop(batch, [(p.future, r, None) for p, r in zip(batch, results, strict=True)])
 
 
 def _resolve_by_loop(batch: list[_Pending], outcomes: list[_Outcome]) -> None:
