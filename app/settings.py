@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=120.0, gt=1, alias="JOB_LEASE_SECONDS")
     job_retry_window_s: float = Field(default=24 * 3600.0, gt=0, alias="JOB_RETRY_WINDOW_SECONDS")
     worker_poll_s: float = Field(default=1.0, gt=0, alias="WORKER_POLL_SECONDS")
+    # `interrupt-bridge worker` serves /metrics on this port (0: off); `serve` has /metrics anyway
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_METRICS_PORT")
 
     # Sandbox (used when Slack or Jira credentials are missing)
     sandbox_slack_port: int = Field(default=8101, alias="SANDBOX_SLACK_PORT")
@@ -71,6 +73,16 @@ class Settings(BaseSettings):
             raise ValueError("JIRA_API_TOKEN needs JIRA_EMAIL (Jira Cloud basic auth)")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret (the `SecretStr` settings and the database password), for log scrubbing."""
+        values = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        password = _url_password(self.database_url)
+        return [v for v in [*values, password] if v]
+
     @property
     def slack_configured(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
@@ -83,3 +95,13 @@ class Settings(BaseSettings):
     def sandbox(self) -> bool:
         """Without Slack and Jira credentials the service runs against the built-in fakes."""
         return not (self.slack_configured and self.jira_configured)
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None

@@ -50,7 +50,11 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
-    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections))
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        secrets=[*_secrets(connections), *settings.secret_values()],
+    )
     migrate(settings.database_url)
     runtime = Runtime(
         settings=settings, template=lambda: template, connections=connections, run_worker=not args.no_worker
@@ -85,8 +89,16 @@ def worker() -> int:
     settings = load_settings()
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
-    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections))
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        secrets=[*_secrets(connections), *settings.secret_values()],
+    )
     migrate(settings.database_url)
+    if settings.worker_metrics_port:
+        from app.observability.metrics import serve_metrics
+
+        serve_metrics(settings.worker_metrics_port)
     runtime = Runtime(settings=settings, template=lambda: template, connections=connections, run_worker=True)
 
     async def main() -> None:
