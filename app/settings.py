@@ -6,6 +6,7 @@ by the CLI (or by tests) and handed down explicitly.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Literal
 
@@ -81,7 +82,11 @@ class Settings(BaseSettings):
             if isinstance(value := getattr(self, name), SecretStr)
         ]
         password = _url_password(self.database_url)
-        return [v for v in [*values, password] if v]
+        basic_auth = None
+        if self.jira_email and self.jira_api_token is not None:  # as the Authorization header carries it
+            credentials = f"{self.jira_email}:{self.jira_api_token.get_secret_value()}"
+            basic_auth = base64.b64encode(credentials.encode()).decode()
+        return [v for v in [*values, password, basic_auth] if v]
 
     @property
     def slack_configured(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import logging
 import os
 import sys
@@ -32,13 +33,19 @@ def _prepare(settings: Settings) -> tuple[Connections, Sandbox | None]:
     return sandbox.connections, sandbox
 
 
-def _secrets(connections: Connections) -> list[str]:
+def log_secrets(settings: Settings, connections: Connections) -> list[str]:
+    """Every value the log formatter scrubs: the configured secrets (SLACK_APP_TOKEN, JIRA_WEBHOOK_SECRET,
+    the database password, the Jira basic-auth header value...) and those the sandbox made up."""
     values = [
         connections.signing_secret,
         connections.slack_token,
         connections.jira_api_token,
         connections.jira_pat,
+        *settings.secret_values(),
     ]
+    if connections.jira_email and connections.jira_api_token:
+        credentials = f"{connections.jira_email}:{connections.jira_api_token}".encode()
+        values.append(base64.b64encode(credentials).decode())
     return [v for v in values if v]
 
 
@@ -53,7 +60,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(
         level=settings.log_level,
         fmt=settings.log_format,
-        secrets=[*_secrets(connections), *settings.secret_values()],
+        secrets=log_secrets(settings, connections),
     )
     migrate(settings.database_url)
     runtime = Runtime(
@@ -92,7 +99,7 @@ def worker() -> int:
     configure_logging(
         level=settings.log_level,
         fmt=settings.log_format,
-        secrets=[*_secrets(connections), *settings.secret_values()],
+        secrets=log_secrets(settings, connections),
     )
     migrate(settings.database_url)
     if settings.worker_metrics_port:
