@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from app.asgi_body import ASGIApp
 from app.observability.metrics import HttpMetrics, JobStats, render
+from app.observability.tracing import traced
 from app.runtime import Runtime
 from app.slack.http import SlackFastPath
 
@@ -70,4 +71,5 @@ def create_served_app(runtime: Runtime, *, trusted_proxies: str = DEFAULT_TRUSTE
     routes = frozenset(path for route in app.routes if isinstance(path := getattr(route, "path", None), str))
     framework = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=trusted_proxies)
     # The Slack ack path is counted (deliveries_total), not timed: it stays outside HttpMetrics.
-    return SlackFastPath(HttpMetrics(cast(ASGIApp, framework), routes), runtime.slack_endpoint())
+    served = SlackFastPath(HttpMetrics(cast(ASGIApp, framework), routes), runtime.slack_endpoint())
+    return traced(served, endpoint=runtime.settings.otel_exporter_otlp_endpoint)

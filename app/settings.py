@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     sandbox_slack_port: int = Field(default=8101, alias="SANDBOX_SLACK_PORT")
     sandbox_jira_port: int = Field(default=8102, alias="SANDBOX_JIRA_PORT")
 
+    # OpenTelemetry tracing (the `otel` extra): spans of every HTTP request, off while unset
+    otel_exporter_otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="LOG_LEVEL")
     log_format: Literal["json", "text"] = Field(default="json", alias="LOG_FORMAT")
 

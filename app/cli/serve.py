@@ -10,8 +10,15 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.commands import bind_address, install_stop_signals, load_settings, load_template_or_fail
+from app.cli.commands import (
+    CliError,
+    bind_address,
+    install_stop_signals,
+    load_settings,
+    load_template_or_fail,
+)
 from app.observability.logging import configure_logging
+from app.observability.tracing import TracingUnavailable
 from app.runtime import Connections, Runtime, connections_from
 from app.settings import Settings
 from app.store.db import migrate
@@ -71,8 +78,12 @@ def serve(args: argparse.Namespace) -> int:
         print(sandbox.describe(service_url=f"http://{host}:{port}"), file=sys.stderr, flush=True)
     # proxy headers are applied by the framework routes only; the Slack hot path needs none
     trusted_proxies = os.environ.get("FORWARDED_ALLOW_IPS", DEFAULT_TRUSTED_PROXIES)
+    try:
+        served = create_served_app(runtime, trusted_proxies=trusted_proxies)
+    except TracingUnavailable as exc:
+        raise CliError(str(exc)) from None
     config = uvicorn.Config(
-        create_served_app(runtime, trusted_proxies=trusted_proxies),
+        served,
         host=host,
         port=port,
         http=args.http,
