@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from app.settings import Settings
 from tests.deploy import cluster
 
 Compose = dict[str, Any]
@@ -128,3 +130,20 @@ def test_each_drift_is_caught(drift: str) -> None:
     edit(compose)
     problems = compose_problems(compose)
     assert any(expected in problem for problem in problems), problems
+
+
+def test_env_example_filled_in_for_jira_cloud_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """compose's env_file is a copy of .env.example: its empty lines (JIRA_PAT=, SLACK_APP_TOKEN=...)
+    must mean "not set", not an empty secret that clashes with the one filled in."""
+    for name in cluster.setting_names():
+        monkeypatch.delenv(name, raising=False)
+    text = (cluster.REPO / ".env.example").read_text(encoding="utf-8")
+    text = text.replace("\nJIRA_EMAIL=\n", "\nJIRA_EMAIL=bridge@example.com\n")
+    text = text.replace("\nJIRA_API_TOKEN=\n", "\nJIRA_API_TOKEN=cloud-token-123\n")
+    env_file = tmp_path / ".env"
+    env_file.write_text(text, encoding="utf-8")
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.jira_pat is None
+    assert settings.slack_app_token is None
+    assert settings.jira_api_token is not None
+    assert settings.otel_exporter_otlp_endpoint is None
