@@ -472,3 +472,11 @@ def test_each_drift_is_caught(
     edit(broken)
     problems = all_problems(broken, routes, tmp_path)
     assert any(expected in problem for problem in problems), problems
+
+
+def test_the_example_overlay_ships_the_example_template() -> None:
+    # kustomize loads files only from inside the overlay, so it holds a copy; keep it the same.
+    copied = (OVERLAY / "bridge.yaml").read_text(encoding="utf-8")
+    assert copied == (cluster.DEPLOY / "bridge.example.yaml").read_text(encoding="utf-8"), (
+        "cp deploy/bridge.example.yaml deploy/k8s/overlays/example/bridge.yaml"
+    )
