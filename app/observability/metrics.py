@@ -254,9 +254,19 @@ async def render(stats: JobStats | None) -> tuple[bytes, str]:
     return body, CONTENT_TYPE_LATEST
 
 
-def serve_metrics(port: int, *, host: str = "0.0.0.0") -> None:  # noqa: S104 (a pod's own port)
-    """Expose this process's metrics on `port` from a daemon thread (the separate `worker`)."""
-    start_http_server(port, addr=host)
+def serve_metrics(port: int, *, host: str = "0.0.0.0") -> Callable[[], None]:  # noqa: S104 (a pod's port)
+    """Expose this process's metrics on `port` from a daemon thread (the separate `worker`).
+
+    Returns what stops the server again.
+    """
+    server, thread = start_http_server(port, addr=host)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
 
 
 class HttpMetrics:

@@ -167,3 +167,23 @@ async def test_jira_deliveries_are_counted(bridge: Bridge) -> None:
     assert sample(
         "interrupt_bridge_deliveries_total", source="jira", kind="unknown", outcome="bad_signature"
     ) == (refused + 1)
+
+
+def test_a_separate_worker_serves_its_metrics_on_its_own_port() -> None:
+    import socket
+    import urllib.request
+
+    from app.observability.metrics import serve_metrics
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stop = serve_metrics(port, host="127.0.0.1")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    finally:
+        stop()
+    names = {family.name for family in text_string_to_metric_families(text)}
+    assert "interrupt_bridge_jobs_finished" in names
+    assert "interrupt_bridge_jobs" not in names  # the queue gauges come from `serve` only
