@@ -93,9 +93,10 @@ RATE_LIMIT_WAIT_SECONDS = Counter(
 class DeliveryCounts:
     """`interrupt_bridge_deliveries_total{source, kind, outcome}` as plain integers.
 
-    The ack path runs on the event loop and increments a dict entry (a tenth of a microsecond);
-    prometheus_client's `Counter` takes a lock per increment, several times that. The values are
-    turned into a counter family only when scraped.
+    The ack path runs on the event loop and increments a dict entry: `count_delivery` measured
+    0.7 µs a call (call included, on a loaded 2-core machine) against 3-4 µs for a labelled
+    prometheus_client `Counter`, which takes a lock per increment. The values become a counter
+    family only when scraped.
     """
 
     NAME = f"{PREFIX}_deliveries"
