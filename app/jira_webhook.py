@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from app.asgi_body import BodyTooLarge, Receive, Scope, Send, read_body
 from app.domain.jira_events import HANDLED_EVENTS, issue_key_and_labels, webhook_event
+from app.observability.metrics import count_delivery
 from app.store import jobs as job_store
 from app.store import sync as sync_store
 from app.store.group_commit import GroupCommitWriter
@@ -71,27 +72,33 @@ class JiraWebhookEndpoint:
         if scope["type"] != "http":
             return
         if scope["method"] != "POST":
+            count_delivery("jira", "unknown", "method_not_allowed")
             await _respond(send, 405, {"ok": False, "error": "use POST"}, extra=[(b"allow", b"POST")])
             return
         headers = {name.lower(): value for name, value in scope["headers"]}
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self._max_body):
+            count_delivery("jira", "unknown", "too_large")
             await _respond(send, 413, {"ok": False, "error": f"body larger than {self._max_body} bytes"})
             return
         try:
             body = await read_body(receive, self._max_body)
         except BodyTooLarge:
+            count_delivery("jira", "unknown", "too_large")
             await _respond(send, 413, {"ok": False, "error": f"body larger than {self._max_body} bytes"})
             return
         if not signature_ok(self._secret, body, headers.get(b"x-hub-signature", b"")):
+            count_delivery("jira", "unknown", "bad_signature")
             await _respond(send, 401, {"ok": False, "error": "invalid or missing X-Hub-Signature"})
             return
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
+            count_delivery("jira", "unknown", "bad_request")
             await _respond(send, 400, {"ok": False, "error": f"body is not valid JSON: {exc}"})
             return
         if not isinstance(payload, dict):
+            count_delivery("jira", "unknown", "bad_request")
             await _respond(send, 400, {"ok": False, "error": "body must be a JSON object"})
             return
         identifier = headers.get(b"x-atlassian-webhook-identifier", b"").decode("latin-1").strip()
@@ -101,13 +108,23 @@ class JiraWebhookEndpoint:
             outcome = await self._record(identifier, payload, body)
         except Exception:
             log.exception("could not record Jira delivery", extra={"jira.webhook_id": identifier})
+            count_delivery("jira", _event_label(payload), "not_recorded")
             await _respond(
                 send, 503, {"ok": False, "error": "could not record the delivery; Jira will retry"}
             )
             return
         if outcome is Outcome.RECORDED and self._on_recorded is not None:
             self._on_recorded()
-        log.info("jira webhook", extra={"jira.webhook_id": identifier, "outcome": outcome.value})
+        count_delivery("jira", _event_label(payload), outcome.value)
+        log.info(
+            "jira webhook",
+            extra={
+                "jira.webhook_id": identifier,
+                "jira.key": issue_key_and_labels(payload)[0],
+                "jira.event": webhook_event(payload),
+                "outcome": outcome.value,
+            },
+        )
         await _respond(send, 200, {"ok": True, "outcome": outcome.value})
 
     async def _record(self, identifier: str, payload: dict[str, Any], body: bytes) -> Outcome:
@@ -139,6 +156,12 @@ class JiraWebhookEndpoint:
             return Outcome.RECORDED
 
         return await self._writer.submit(unit)
+
+
+def _event_label(payload: dict[str, Any]) -> str:
+    """The metric label of a delivery's event: one the bridge handles, or `other` (unbounded)."""
+    event = webhook_event(payload)
+    return event if event in HANDLED_EVENTS else "other"
 
 
 async def _respond(

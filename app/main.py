@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.asgi_body import ASGIApp
+from app.observability.metrics import HttpMetrics, JobStats, render
+from app.observability.tracing import traced
 from app.runtime import Runtime
 from app.slack.http import SlackFastPath
 
@@ -47,6 +49,14 @@ def create_app(runtime: Runtime) -> FastAPI:
             {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
         )
 
+    job_stats = JobStats(runtime.engine, clock=runtime.clock)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus metrics of this process (no token: keep it off the Ingress, see README)."""
+        body, content_type = await render(job_stats)
+        return Response(body, media_type=content_type)
+
     return app
 
 
@@ -57,5 +67,9 @@ def create_served_app(runtime: Runtime, *, trusted_proxies: str = DEFAULT_TRUSTE
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     # (casts: uvicorn and Starlette spell the same ASGI 3 callable with different type aliases)
-    framework = ProxyHeadersMiddleware(cast(Any, create_app(runtime)), trusted_hosts=trusted_proxies)
-    return SlackFastPath(cast(ASGIApp, framework), runtime.slack_endpoint())
+    app = create_app(runtime)
+    routes = frozenset(path for route in app.routes if isinstance(path := getattr(route, "path", None), str))
+    framework = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=trusted_proxies)
+    # The Slack ack path is counted (deliveries_total), not timed: it stays outside HttpMetrics.
+    served = SlackFastPath(HttpMetrics(cast(ASGIApp, framework), routes), runtime.slack_endpoint())
+    return traced(served, endpoint=runtime.settings.otel_exporter_otlp_endpoint)

@@ -6,6 +6,7 @@ by the CLI (or by tests) and handed down explicitly.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +17,10 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Empty values (`JIRA_PAT=` copied from .env.example, compose env_file) mean "not set".
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     # Slack
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -44,10 +48,15 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=120.0, gt=1, alias="JOB_LEASE_SECONDS")
     job_retry_window_s: float = Field(default=24 * 3600.0, gt=0, alias="JOB_RETRY_WINDOW_SECONDS")
     worker_poll_s: float = Field(default=1.0, gt=0, alias="WORKER_POLL_SECONDS")
+    # `interrupt-bridge worker` serves /metrics on this port (0: off); `serve` has /metrics anyway
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_METRICS_PORT")
 
     # Sandbox (used when Slack or Jira credentials are missing)
     sandbox_slack_port: int = Field(default=8101, alias="SANDBOX_SLACK_PORT")
     sandbox_jira_port: int = Field(default=8102, alias="SANDBOX_JIRA_PORT")
+
+    # OpenTelemetry tracing (the `otel` extra): spans of every HTTP request, off while unset
+    otel_exporter_otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="LOG_LEVEL")
     log_format: Literal["json", "text"] = Field(default="json", alias="LOG_FORMAT")
@@ -71,6 +80,20 @@ class Settings(BaseSettings):
             raise ValueError("JIRA_API_TOKEN needs JIRA_EMAIL (Jira Cloud basic auth)")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret (the `SecretStr` settings and the database password), for log scrubbing."""
+        values = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        password = _url_password(self.database_url)
+        basic_auth = None
+        if self.jira_email and self.jira_api_token is not None:  # as the Authorization header carries it
+            credentials = f"{self.jira_email}:{self.jira_api_token.get_secret_value()}"
+            basic_auth = base64.b64encode(credentials.encode()).decode()
+        return [v for v in [*values, password, basic_auth] if v]
+
     @property
     def slack_configured(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
@@ -83,3 +106,13 @@ class Settings(BaseSettings):
     def sandbox(self) -> bool:
         """Without Slack and Jira credentials the service runs against the built-in fakes."""
         return not (self.slack_configured and self.jira_configured)
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None

@@ -25,6 +25,7 @@ from jira import JIRA, JIRAError
 from app.adapters.jira_comments import JiraCommentsMixin
 from app.domain.errors import AmbiguousError, PermanentError, RetryableError
 from app.domain.models import IssueRef, IssueUpdate, OpenInterrupts, TicketDraft, TrackerUser
+from app.observability.metrics import observe_upstream
 
 T = TypeVar("T")
 _USER_CACHE_TTL_S = 3600.0
@@ -61,13 +62,21 @@ class JiraTracker(JiraCommentsMixin):
 
     async def _run(self, what: str, fn: Callable[[JIRA], T], *, ambiguous: bool = False) -> T:
         def call() -> T:
+            started, error = time.perf_counter(), None
             try:
                 return fn(self._client())
             except JIRAError as exc:
-                raise _map_jira_error(what, exc) from None
+                error = _map_jira_error(what, exc)
+                raise error from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 kind = AmbiguousError if ambiguous else RetryableError
-                raise kind(f"jira {what}: {type(exc).__name__}") from None
+                error = kind(f"jira {what}: {type(exc).__name__}")
+                raise error from None
+            except Exception as exc:
+                error = exc
+                raise
+            finally:
+                observe_upstream("jira", what, started, error)
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 

@@ -8,10 +8,14 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.domain.errors import AmbiguousError, PermanentError, RetryableError, UserGroupUnavailable
 from app.domain.models import BotIdentity, ChatMessage, ChatUser, ReplyPost, UserGroupRef
+from app.observability.metrics import observe_upstream, rate_limit_wait
 
 # Slack answers HTTP 200 {"ok": false} for most failures; these are worth another try.
 _RETRYABLE_ERRORS = frozenset(
@@ -38,8 +42,26 @@ def make_client(*, token: str, base_url: str, timeout_s: float = 15.0) -> AsyncW
         token=token,
         base_url=base_url,
         timeout=int(timeout_s),
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=[CountedRateLimitRetryHandler(max_retry_count=2)],
     )
+
+
+class CountedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (sleeps for Retry-After, then retries), counted in the metrics."""
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is not None:  # without one, the parent re-raises the error
+            rate_limit_wait("slack_client", _retry_after(response.headers) or 1.0)
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 class SlackChat:
@@ -71,13 +93,21 @@ class SlackChat:
     async def _call(self, method: str, *, ambiguous: bool = False, **kwargs: Any) -> dict[str, Any]:
         # slack_sdk's own method (chat_postMessage for chat.postMessage) encodes arguments as Slack expects
         call = getattr(self._client, method.replace(".", "_"))
+        started, error = time.perf_counter(), None
         try:
             response = await call(**kwargs)
         except SlackApiError as exc:
-            raise _map_api_error(method, exc) from None
+            error = _map_api_error(method, exc)
+            raise error from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             kind = AmbiguousError if ambiguous else RetryableError
-            raise kind(f"slack {method}: {type(exc).__name__}: {exc}") from None
+            error = kind(f"slack {method}: {type(exc).__name__}: {exc}")
+            raise error from None
+        except Exception as exc:
+            error = exc
+            raise
+        finally:
+            observe_upstream("slack", method, started, error)
         data = response.data
         return data if isinstance(data, dict) else {}
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import logging
 import os
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.commands import bind_address, install_stop_signals, load_settings, load_template_or_fail
+from app.cli.commands import (
+    CliError,
+    bind_address,
+    install_stop_signals,
+    load_settings,
+    load_template_or_fail,
+)
 from app.observability.logging import configure_logging
+from app.observability.tracing import TracingUnavailable
 from app.runtime import Connections, Runtime, connections_from
 from app.settings import Settings
 from app.store.db import migrate
@@ -32,13 +40,19 @@ def _prepare(settings: Settings) -> tuple[Connections, Sandbox | None]:
     return sandbox.connections, sandbox
 
 
-def _secrets(connections: Connections) -> list[str]:
+def log_secrets(settings: Settings, connections: Connections) -> list[str]:
+    """Every value the log formatter scrubs: the configured secrets (SLACK_APP_TOKEN, JIRA_WEBHOOK_SECRET,
+    the database password, the Jira basic-auth header value...) and those the sandbox made up."""
     values = [
         connections.signing_secret,
         connections.slack_token,
         connections.jira_api_token,
         connections.jira_pat,
+        *settings.secret_values(),
     ]
+    if connections.jira_email and connections.jira_api_token:
+        credentials = f"{connections.jira_email}:{connections.jira_api_token}".encode()
+        values.append(base64.b64encode(credentials).decode())
     return [v for v in values if v]
 
 
@@ -50,7 +64,11 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
-    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections))
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        secrets=log_secrets(settings, connections),
+    )
     migrate(settings.database_url)
     runtime = Runtime(
         settings=settings, template=lambda: template, connections=connections, run_worker=not args.no_worker
@@ -60,8 +78,12 @@ def serve(args: argparse.Namespace) -> int:
         print(sandbox.describe(service_url=f"http://{host}:{port}"), file=sys.stderr, flush=True)
     # proxy headers are applied by the framework routes only; the Slack hot path needs none
     trusted_proxies = os.environ.get("FORWARDED_ALLOW_IPS", DEFAULT_TRUSTED_PROXIES)
+    try:
+        served = create_served_app(runtime, trusted_proxies=trusted_proxies)
+    except TracingUnavailable as exc:
+        raise CliError(str(exc)) from None
     config = uvicorn.Config(
-        create_served_app(runtime, trusted_proxies=trusted_proxies),
+        served,
         host=host,
         port=port,
         http=args.http,
@@ -85,8 +107,16 @@ def worker() -> int:
     settings = load_settings()
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
-    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections))
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        secrets=log_secrets(settings, connections),
+    )
     migrate(settings.database_url)
+    if settings.worker_metrics_port:
+        from app.observability.metrics import serve_metrics
+
+        serve_metrics(settings.worker_metrics_port)
     runtime = Runtime(settings=settings, template=lambda: template, connections=connections, run_worker=True)
 
     async def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,3 +71,31 @@ def configure_logging(*, level: str, fmt: str, secrets: Iterable[str] = ()) -> N
     root.setLevel(level)
     for noisy in ("urllib3", "slack_sdk", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+# Job payload fields that identify a delivery, ticket, issue or Slack object, and their log keys.
+# Only ids: free text (`text`, `form`) never goes into a log line.
+_JOB_ID_KEYS = {
+    "ticket_id": "ticket.id",
+    "delivery_id": "delivery.id",
+    "delivery": "jira.webhook_id",
+    "key": "jira.key",
+    "jira_key": "jira.key",
+    "comment_id": "jira.comment_id",
+    "channel": "slack.channel_id",
+    "ts": "slack.ts",
+    "thread_ts": "slack.thread_ts",
+    "user": "slack.user_id",
+    "event_id": "slack.event_id",
+    "team": "team",
+}
+
+
+def job_log_ids(payload: Mapping[str, Any]) -> dict[str, str | int]:
+    """The ids in a job payload as structured log keys (`ticket.id`, `jira.key`, `slack.channel_id`...)."""
+    found: dict[str, str | int] = {}
+    for field, log_key in _JOB_ID_KEYS.items():
+        value = payload.get(field)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            found[log_key] = value
+    return found

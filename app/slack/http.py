@@ -15,8 +15,17 @@ import orjson
 from slack_sdk.signature import SignatureVerifier
 
 from app.asgi_body import ASGIApp, BodyTooLarge, Receive, Scope, Send, read_body
+from app.observability.metrics import count_delivery
 from app.slack.dispatch import EMPTY_ACK, Ack, Dispatcher
-from app.slack.requests import BadRequest, parse_request
+from app.slack.requests import (
+    BadRequest,
+    EventCallback,
+    Interaction,
+    OtherEnvelope,
+    SlackRequest,
+    SlashCommand,
+    parse_request,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +66,28 @@ class SlackEventsEndpoint:
             return
         headers = _headers(scope)
         if scope["method"] != "POST":
+            count_delivery("slack", "unknown", "method_not_allowed")
             await _respond(send, _error(405, "use POST"), extra=[(b"allow", b"POST")])
             return
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self._max_body):
+            count_delivery("slack", "unknown", "too_large")
             await _respond(send, _error(413, f"body larger than {self._max_body} bytes"))
             return
         try:
             body = await read_body(receive, self._max_body)
         except BodyTooLarge:
+            count_delivery("slack", "unknown", "too_large")
             await _respond(send, _error(413, f"body larger than {self._max_body} bytes"))
             return
         if not self._signed(body, headers):
+            count_delivery("slack", "unknown", "bad_signature")
             await _respond(send, _error(401, "invalid or missing Slack signature"))
             return
         try:
             request = parse_request(body, headers.get(b"content-type", b"").decode("latin-1"))
         except BadRequest as exc:
+            count_delivery("slack", "unknown", "bad_request")
             await _respond(send, _error(400, str(exc)))
             return
         retry_num = headers.get(b"x-slack-retry-num", b"0")
@@ -83,8 +97,9 @@ class SlackEventsEndpoint:
             )
         except Exception:
             # Not recorded, so not acknowledged: Slack will deliver it again.
-            log.exception("could not record Slack delivery")
+            log.exception("could not record Slack delivery", extra=_log_ids(request))
             ack = _error(503, "could not record the delivery; Slack will retry")
+        count_delivery("slack", delivery_kind(request), "acked" if ack.status < 300 else "not_recorded")
         await _respond(send, ack)
 
     def _signed(self, body: bytes, headers: dict[bytes, bytes]) -> bool:
@@ -95,6 +110,28 @@ class SlackEventsEndpoint:
             headers.get(b"x-slack-signature", b""),
             now=self._verifier.clock.now(),
         )
+
+
+def delivery_kind(request: SlackRequest) -> str:
+    """The metric label of a verified delivery: `event:<type>`, `interaction:<type>`, `command`...
+
+    Only signed deliveries get here, and their types are bounded by the app's subscriptions.
+    """
+    if isinstance(request, EventCallback):
+        return "event:" + request.event_type
+    if isinstance(request, Interaction):
+        return "interaction:" + request.type
+    if isinstance(request, SlashCommand):
+        return "command"
+    if isinstance(request, OtherEnvelope):
+        return "other:" + request.type
+    return "url_verification"
+
+
+def _log_ids(request: SlackRequest) -> dict[str, str]:
+    if isinstance(request, EventCallback):
+        return {"slack.event_id": request.event_id, "slack.event_type": request.event_type}
+    return {"slack.kind": delivery_kind(request)}
 
 
 def signature_ok(key: bytes, body: bytes, timestamp: bytes, signature: bytes, *, now: float) -> bool:

@@ -117,7 +117,12 @@ class IntakeJobs(TicketJobBase):
             issue = await tracker.create_issue(fallback)
         log.info(
             "ticket created",
-            extra={"jira.key": issue.key, "ticket.id": ticket.id, "slack.channel_id": ticket.channel_id},
+            extra={
+                "jira.key": issue.key,
+                "ticket.id": ticket.id,
+                "slack.channel_id": ticket.channel_id,
+                "slack.ts": ticket.message_ts,
+            },
         )
         await self._record_created(ticket, issue, thread_ts=message.thread_root, requester=requester.id)
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from app.domain.errors import AmbiguousError, NotReadyError, PermanentError, RetryableError
+from app.observability import metrics
+from app.observability.logging import job_log_ids
 from app.store import jobs as job_store
 from app.store.jobs import Job
 from app.worker.backoff import AMBIGUOUS_MIN_S, retry_delay
@@ -142,9 +144,11 @@ class Worker:
     async def _execute(self, job: Job) -> None:
         handler = self._handlers.get(job.kind)
         extra = {"job.id": job.id, "job.kind": job.kind, "job.attempt": job.attempts}
+        extra.update(job_log_ids(job.payload))
         if handler is None:
             await self._dead(job, f"no handler for job kind {job.kind!r}", extra)
             return
+        started = time.perf_counter()
         try:
             await handler(job)
         except NotReadyError as exc:
@@ -153,9 +157,11 @@ class Worker:
             await self._dead(job, f"permanent: {exc}", extra)
         except AmbiguousError as exc:
             delay = retry_delay(job.attempts, retry_after_s=exc.retry_after_s, minimum_s=AMBIGUOUS_MIN_S)
+            _count_retry_after(exc, delay)
             await self._retry_or_dead(job, f"ambiguous: {exc}", delay, extra)
         except RetryableError as exc:
             delay = retry_delay(job.attempts, retry_after_s=exc.retry_after_s)
+            _count_retry_after(exc, delay)
             await self._retry_or_dead(job, f"retryable: {exc}", delay, extra)
         except asyncio.CancelledError:
             raise
@@ -166,7 +172,10 @@ class Worker:
             )
         else:
             await asyncio.to_thread(self._complete, job.id)
+            metrics.JOBS_FINISHED.labels(job.kind, "done").inc()
             log.info("job done", extra=extra)
+        finally:
+            metrics.JOB_DURATION.labels(job.kind).observe(time.perf_counter() - started)
 
     def _complete(self, job_id: int) -> None:
         with self._engine.begin() as conn:
@@ -184,6 +193,7 @@ class Worker:
         self, job: Job, error: str, delay: float, extra: dict[str, object], *, count_failure: bool
     ) -> None:
         now = self._clock()
+        metrics.JOBS_FINISHED.labels(job.kind, "retry").inc()
         log.warning("job will retry", extra={**extra, "job.delay_s": round(delay, 2), "error": error})
         await asyncio.to_thread(
             job_store.retry_later,
@@ -198,6 +208,14 @@ class Worker:
 
     async def _dead(self, job: Job, error: str, extra: dict[str, object]) -> None:
         log.error("job dead-lettered", extra={**extra, "error": error})
+        metrics.JOBS_FINISHED.labels(job.kind, "dead").inc()
+        metrics.DEAD_LETTERS.labels(job.kind).inc()
         await asyncio.to_thread(
             job_store.dead_letter, self._engine, job.id, owner=self.owner, now=self._clock(), error=error
         )
+
+
+def _count_retry_after(error: RetryableError, delay: float) -> None:
+    """A Retry-After from Slack or Jira puts the job back for (at least) that long: count the wait."""
+    if error.retry_after_s is not None:
+        metrics.rate_limit_wait("job", delay)
