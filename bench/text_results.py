@@ -11,12 +11,14 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-# `cloud  20000 report  200  1.00  4.21  96.3  PASS` (the verdict only at 20,000 issues)
-_REPORT_LINE = re.compile(
-    r"^\s*(?P<deployment>[a-z][\w-]*)\s+(?P<issues>\d+)\s+(?P<mode>report|baseline)\s+"
-    r"(?P<requests>-?\d+)\s+(?P<per100>[\d.]+|inf|nan)\s+(?P<wall>[\d.]+)\s+(?P<rss>[\d.]+)"
-    r"(?:\s+(?P<verdict>PASS|FAIL))?\s*$"
+# `cloud  20000 report  200  1.00  4.21  96.3  PASS`: deployment, issues, mode, then numeric columns
+# named by the header line (`requests req/100 wall s [cpu s fake cpu s] rss MB`), and a verdict at 20,000.
+_REPORT_ROW = re.compile(
+    r"^\s*(?P<deployment>[a-z][\w-]*)\s+(?P<issues>\d+)\s+(?P<mode>report|baseline)\s+(?P<rest>.*)$"
 )
+_REPORT_HEADER = re.compile(r"^\s*deployment\s+issues\s+mode\s+(?P<rest>.*)$")
+_HEADER_TOKEN = re.compile(r"fake cpu s|cpu s|wall s|rss MB|\S+")
+_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|inf|nan)$")
 # `heldout  n=40  precision@1=0.850 (17/20)  false-suggestions=0.050 (1/20)  coverage=... top1-...=...`
 _FAQ_LINE = re.compile(
     r"^\s*(?P<split>\S+)\s+n=(?P<n>\d+)\s+precision@1=(?P<p1>[\d.]+)\s+\((?P<right>\d+)/(?P<shown>\d+)\)\s+"
@@ -41,23 +43,52 @@ class ReportLine:
         return asdict(self)
 
 
+def _header_columns(rest: str) -> list[str]:
+    columns = []
+    for token in _HEADER_TOKEN.findall(rest):
+        if token.startswith("verdict"):
+            break
+        columns.append(token)
+    return columns
+
+
+def _report_line(m: re.Match[str], columns: list[str]) -> ReportLine | None:
+    tokens = m["rest"].split()
+    verdict = tokens.pop() if tokens and tokens[-1] in ("PASS", "FAIL") else None
+    if not tokens or not all(_NUMBER.match(t) for t in tokens):
+        return None
+    values = [float(t) for t in tokens]
+    if len(columns) == len(values) and {"requests", "req/100", "wall s", "rss MB"} <= set(columns):
+        named = dict(zip(columns, values, strict=True))
+    elif len(values) >= 4:
+        # No header (or one this parser does not know): the first three columns and the last are fixed.
+        named = {"requests": values[0], "req/100": values[1], "wall s": values[2], "rss MB": values[-1]}
+    else:
+        return None
+    return ReportLine(
+        deployment=m["deployment"],
+        issues=int(m["issues"]),
+        mode=m["mode"],
+        requests=int(named["requests"]),
+        per_100=named["req/100"],
+        wall_s=named["wall s"],
+        rss_mb=named["rss MB"],
+        verdict=verdict,
+    )
+
+
 def parse_report_lines(text: str) -> list[ReportLine]:
-    lines = []
+    lines: list[ReportLine] = []
+    columns: list[str] = []
     for raw in text.splitlines():
-        m = _REPORT_LINE.match(raw)
-        if m:
-            lines.append(
-                ReportLine(
-                    deployment=m["deployment"],
-                    issues=int(m["issues"]),
-                    mode=m["mode"],
-                    requests=int(m["requests"]),
-                    per_100=float(m["per100"]),
-                    wall_s=float(m["wall"]),
-                    rss_mb=float(m["rss"]),
-                    verdict=m["verdict"],
-                )
-            )
+        header = _REPORT_HEADER.match(raw)
+        if header:
+            columns = _header_columns(header["rest"])
+            continue
+        m = _REPORT_ROW.match(raw)
+        line = _report_line(m, columns) if m else None
+        if line is not None:
+            lines.append(line)
     return lines
 
 
