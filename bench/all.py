@@ -1,8 +1,9 @@
 """Every benchmark behind one command, and one table of the results in the README.
 
-    python -m bench.all              # full mode: the durations the targets are judged on (~30-60 min)
+    python -m bench.all              # full mode: the durations the targets are judged on (~30 min)
     python -m bench.all --quick      # a few minutes: proves the plumbing, figures only indicative
     python -m bench.all --only ack,e2e    # rerun some; the other rows are kept from the last results
+    python -m bench.all --render-only     # write the table again from bench/results/latest.json
 
 Each benchmark runs in a subprocess (`python -m bench.<script>`), one after the other; its --json
 document or printed lines become rows with the target from the issues and met / not met. The
@@ -41,6 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--label", default="", help="a line shown above the table, e.g. why the run is special")
     p.add_argument("--readme", type=Path, default=REPO_ROOT / "README.md", help="the README to update")
     p.add_argument("--no-readme", action="store_true", help="leave the README alone")
+    p.add_argument(
+        "--render-only", action="store_true", help="run nothing: write the table again from latest.json"
+    )
     p.add_argument("--results", type=Path, default=RESULTS, help="where latest.md/.json and raw/ go")
     args = p.parse_args(argv)
     args.only = [n.strip() for n in args.only.split(",") if n.strip()]
@@ -50,13 +54,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def previous_rows(latest_json: Path, rerun: set[str]) -> list[Row]:
-    """Rows of the last results for the benchmarks not run this time (empty when there are none)."""
+def load_latest(latest_json: Path) -> dict[str, Any]:
     try:
         doc = json.loads(latest_json.read_text())
     except (OSError, json.JSONDecodeError):
-        return []
-    return [Row.from_dict(r) for r in doc.get("rows", []) if r.get("bench") not in rerun]
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def previous_rows(latest_json: Path, rerun: set[str]) -> list[Row]:
+    """Rows of the last results for the benchmarks not run this time (empty when there are none)."""
+    doc = load_latest(latest_json)
+    return [
+        Row.from_dict({"mode": doc.get("mode", "full"), **r})
+        for r in doc.get("rows", [])
+        if r.get("bench") not in rerun
+    ]
+
+
+def shown_command(argv: list[str]) -> str:
+    """The command as typed, with the --label text (shown above the table anyway) elided."""
+    shown = list(argv)
+    for i, arg in enumerate(shown):
+        if arg == "--label" and i + 1 < len(shown):
+            shown[i + 1] = "..."
+        elif arg.startswith("--label="):
+            shown[i] = "--label=..."
+    return shlex.join(["python", "-m", "bench.all", *shown])
 
 
 def save_raw(run: BenchRun, raw_dir: Path) -> None:
@@ -81,9 +105,26 @@ def write_outputs(
         args.readme.write_text(replace_block(args.readme.read_text(), block))
 
 
+def render_only(args: argparse.Namespace) -> int:
+    latest = args.results / "latest.json"
+    doc = load_latest(latest)
+    if not doc.get("rows"):
+        print(f"error: no rows in {latest}; run the benchmarks first", file=sys.stderr)
+        return 2
+    rows = sorted(previous_rows(latest, set()), key=order_key)
+    meta = {k: doc.get(k) for k in ("command", "mode", "generated_at", "label", "machine")}
+    meta["label"] = args.label or meta["label"]
+    runs = [BenchRun(**r) for r in doc.get("runs", [])]
+    write_outputs(args, rows, runs, meta)
+    print(f"table written again from {latest}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    command = shlex.join(["python", "-m", "bench.all", *(sys.argv[1:] if argv is None else argv)])
+    if args.render_only:
+        return render_only(args)
+    command = shown_command(sys.argv[1:] if argv is None else argv)
     machine = machine_info()
     print(f"== interrupt-bridge: all benchmarks ({'quick' if args.quick else 'full'}) ==")
     print(f"machine: {machine}")
@@ -99,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             run = run_bench(spec, quick=args.quick, workdir=Path(tmp))
             runs.append(run)
             save_raw(run, args.results / "raw")
-            rows.extend(rows_for(run, machine))
+            rows.extend(rows_for(run, machine, "quick" if args.quick else "full"))
     rows.sort(key=order_key)
     meta = {
         "command": command,

@@ -102,7 +102,7 @@ ROW_DEFS: list[tuple[str, str, str, str, str]] = [
         "e2e",
         "loaded RSS: peak (VmHWM) of `serve` (worker on) during the end-to-end run and drain",
         NO_TARGET_TEXT,
-        "its idle RSS (row above)",
+        "its idle RSS (the idle RSS row)",
     ),
 ]
 ROW_ORDER = [d[0] for d in ROW_DEFS]
@@ -393,7 +393,7 @@ EXTRACTORS: dict[str, Callable[[BenchRun], list[Row]]] = {
 }
 
 
-def rows_for(run: BenchRun, machine: dict[str, Any]) -> list[Row]:
+def rows_for(run: BenchRun, machine: dict[str, Any], mode: str = "full") -> list[Row]:
     """The rows of one benchmark run, with its command, machine and load at start filled in."""
     if run.status == "missing":
         rows = blank_rows(run.name)
@@ -416,6 +416,7 @@ def rows_for(run: BenchRun, machine: dict[str, Any]) -> list[Row]:
         row.machine = machine
         row.loadavg_at_start = run.loadavg_at_start
         row.busy_cores_at_start = run.busy_cores_at_start
+        row.mode = mode
     return rows
 
 

@@ -29,6 +29,7 @@ class Row:
     machine: dict[str, Any] = field(default_factory=dict)
     loadavg_at_start: list[float] = field(default_factory=list)
     busy_cores_at_start: float | None = None
+    mode: str = "full"  # quick: short runs, the verdict is only indicative
 
     def judged(self, problems: list[str], ok_why: str = "") -> Row:
         """Set the verdict from a list of unmet conditions (none: met)."""
@@ -38,6 +39,8 @@ class Row:
 
     def verdict_text(self) -> str:
         head = f"**{self.verdict}**" if self.verdict in (NOT_MET, FAILED) else self.verdict
+        if self.mode == "quick" and self.verdict in (MET, NOT_MET):
+            head += " (quick run)"
         return f"{head}: {self.why}" if self.why else head
 
     def to_dict(self) -> dict[str, Any]:

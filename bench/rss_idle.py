@@ -63,9 +63,10 @@ def bolt_idle(settle_s: float) -> dict[str, Any]:
         try:
             server.wait_ready(port, target.ready_path, 30)
             time.sleep(settle_s)
-            return {"command": shlex.join(argv[1:]).replace(str(port), "PORT"), **_figures(server.proc.pid)}
+            command = shlex.join(["python", *argv[1:]]).replace(str(port), "PORT")
+            return {"command": command, **_figures(server.proc.pid)}
         except ServerStartError as exc:
-            return {"command": shlex.join(argv[1:]), "error": f"{exc}: {server.log_tail(5)}"}
+            return {"command": shlex.join(["python", *argv[1:]]), "error": f"{exc}: {server.log_tail(5)}"}
         finally:
             server.stop()
 

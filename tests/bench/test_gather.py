@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.all import previous_rows
+from bench.all import main, previous_rows, shown_command
 from bench.gather import BenchSpec, display_command, run_bench
 from bench.machine import busy_warning, cpu_model, load_warning, parse_cpu_jiffies
 from bench.rows import Row
@@ -103,3 +103,52 @@ def test_load_warnings() -> None:
     assert busy_warning(0.1, 2) is None
     assert busy_warning(None, 2) is None
     assert busy_warning(0.9, 2) == "others kept 0.9 of 2 cores busy at start"
+
+
+def test_rows_kept_from_a_quick_run_stay_marked_quick(tmp_path: Path) -> None:
+    latest = tmp_path / "latest.json"
+    marked = Row("ack", "ack", "w", "t", verdict="not met", mode="quick").to_dict()
+    unmarked = Row("faq", "faq", "w", "t", verdict="met").to_dict()
+    del unmarked["mode"]  # written before rows carried their mode: the file's mode applies
+    latest.write_text(json.dumps({"mode": "quick", "rows": [marked, unmarked]}))
+
+    rows = previous_rows(latest, set())
+
+    assert [r.verdict_text() for r in rows] == ["**not met** (quick run)", "met (quick run)"]
+    assert Row("x", "x", "w", "t", verdict="met").verdict_text() == "met"
+
+
+def test_the_label_is_elided_from_the_command_shown() -> None:
+    assert shown_command(["--quick", "--label", "long text"]) == "python -m bench.all --quick --label ..."
+    assert shown_command(["--label=x", "--only", "ack"]) == "python -m bench.all --label=... --only ack"
+
+
+def test_render_only_writes_the_table_again_from_latest_json(tmp_path: Path) -> None:
+    results, readme = tmp_path / "results", tmp_path / "README.md"
+    results.mkdir()
+    readme.write_text("# P\n\n## Benchmarks\n\nIntro.\n\n## Development\n")
+    machine = {"cpu_model": "CPU", "cores": 2, "kernel": "Linux", "python": "3.11", "date": "d"}
+    row = Row("ack", "ack", "ack path", "t", result="1,800 req/s", verdict="met", machine=machine)
+    latest = {
+        "command": "python -m bench.all",
+        "mode": "full",
+        "generated_at": "then",
+        "label": "",
+        "machine": machine,
+        "runs": [{"name": "ack", "command": "c", "status": "ok"}],
+        "rows": [row.to_dict()],
+    }
+    (results / "latest.json").write_text(json.dumps(latest))
+
+    code = main(["--render-only", "--results", str(results), "--readme", str(readme), "--label", "again"])
+
+    assert code == 0
+    text = readme.read_text()
+    assert "| ack path | 1,800 req/s | t | met |" in text
+    assert "> **again**" in text
+    assert text.endswith("<!-- bench-table:end -->\n\n## Development\n")
+    assert "1,800 req/s" in (results / "latest.md").read_text()
+
+
+def test_render_only_without_results_is_an_error(tmp_path: Path) -> None:
+    assert main(["--render-only", "--results", str(tmp_path), "--no-readme"]) == 2
