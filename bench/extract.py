@@ -291,7 +291,8 @@ def modal_rows(run: BenchRun) -> list[Row]:
 # -- report scaling (printed lines) --------------------------------------------------------------------
 def _report_cell(line: ReportLine) -> str:
     per100 = f"{line.per_100:.2f} req/100" if line.requests >= 0 else "requests not counted"
-    return f"{line.issues / 1000:g}k: {line.wall_s:.1f} s, {per100}, {line.rss_mb:.0f} MB"
+    cpu = f" (cpu {line.extra['cpu s']:.1f} s)" if "cpu s" in line.extra else ""
+    return f"{line.issues / 1000:g}k: {line.wall_s:.1f} s{cpu}, {per100}, {line.rss_mb:.0f} MB"
 
 
 def report_rows(run: BenchRun) -> list[Row]:

@@ -8,7 +8,7 @@ result lines yields nothing, and its row says so.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # `cloud  20000 report  200  1.00  4.21  96.3  PASS`: deployment, issues, mode, then numeric columns
@@ -38,6 +38,7 @@ class ReportLine:
     wall_s: float
     rss_mb: float
     verdict: str | None
+    extra: dict[str, float] = field(default_factory=dict)  # other named columns, e.g. `cpu s`
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,6 +75,7 @@ def _report_line(m: re.Match[str], columns: list[str]) -> ReportLine | None:
         wall_s=named["wall s"],
         rss_mb=named["rss MB"],
         verdict=verdict,
+        extra={k: v for k, v in named.items() if k not in ("requests", "req/100", "wall s", "rss MB")},
     )
 
 

@@ -106,11 +106,14 @@ def test_report_rows_per_deployment_judged_at_20k() -> None:
 
 
 def test_report_without_20k_is_not_judged() -> None:
-    only_2k = "\n".join(line for line in REPORT_OUTPUT.splitlines() if "20000" not in line)
+    only_2k = "\n".join(
+        line for line in REPORT_OUTPUT.splitlines() if "20000" not in line and "baseline" not in line
+    )
 
     row = rows_for(run("report", output=only_2k), MACHINE)[0]
 
     assert row.verdict == NOT_JUDGED
+    assert row.baseline.startswith("none in this run")
 
 
 def test_faq_judged_on_all_and_held_out() -> None:
@@ -180,3 +183,15 @@ def test_rows_sort_in_table_order() -> None:
         "rss-idle",
         "rss-loaded-ack",
     ]
+
+
+def test_report_cpu_time_is_shown_when_the_script_prints_it() -> None:
+    output = (
+        "deployment   issues mode      requests req/100  wall s  cpu s fake cpu s  rss MB  verdict\n"
+        "cloud         20000 report         200    1.00   23.59   3.66       5.06    76.9  FAIL\n"
+    )
+
+    row = rows_for(run("report", output=output), MACHINE)[0]
+
+    assert row.result == "20k: 23.6 s (cpu 3.7 s), 1.00 req/100, 77 MB"
+    assert row.why == "23.6 s > 10 s"

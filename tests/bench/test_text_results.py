@@ -78,3 +78,9 @@ def test_report_lines_without_a_header_use_the_first_three_columns_and_the_last(
 
     assert (first.requests, first.wall_s, first.rss_mb) == (20, 3.83, 66.5)
     assert second.verdict == "PASS"
+
+
+def test_report_keeps_the_other_named_columns() -> None:
+    (first, _) = parse_report_lines(REPORT_WITH_CPU_COLUMNS)
+
+    assert first.extra == {"cpu s": 1.71, "fake cpu s": 0.64}
