@@ -311,6 +311,8 @@ def report_rows(run: BenchRun) -> list[Row]:
             row.baseline = "the jira client's own paging, same run: " + "; ".join(
                 _report_cell(x) for x in naive
             )
+        else:
+            row.baseline = "none in this run (`--baseline` adds the jira client's own paging)"
         at_20k = next((x for x in mine if x.issues == 20_000), None)
         if at_20k is None:
             row.verdict, row.why = NOT_JUDGED, "no 20,000-issue report in this run"
