@@ -102,7 +102,12 @@ def write_outputs(
     doc = {**meta, "runs": [r.summary() for r in runs], "rows": [r.to_dict() for r in rows]}
     (args.results / "latest.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     if not args.no_readme:
-        args.readme.write_text(replace_block(args.readme.read_text(), block))
+        try:
+            args.readme.write_text(replace_block(args.readme.read_text(), block))
+        except (OSError, ValueError) as exc:
+            raise SystemExit(
+                f"error: README not updated ({exc}); the table is in {args.results / 'latest.md'}"
+            ) from None
 
 
 def render_only(args: argparse.Namespace) -> int:
@@ -131,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     warning = load_warning(machine)
     if warning:
         print(f"WARNING: {warning}")
-    runs: list[BenchRun] = []
+    runs = [  # summaries of the runs whose rows are kept
+        BenchRun(**r)
+        for r in load_latest(args.results / "latest.json").get("runs", [])
+        if r.get("name") not in args.only
+    ]
     rows = previous_rows(args.results / "latest.json", set(args.only))
     with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp:
         for spec in SUITE:

@@ -152,3 +152,16 @@ def test_render_only_writes_the_table_again_from_latest_json(tmp_path: Path) -> 
 
 def test_render_only_without_results_is_an_error(tmp_path: Path) -> None:
     assert main(["--render-only", "--results", str(tmp_path), "--no-readme"]) == 2
+
+
+def test_a_readme_with_broken_markers_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    results, readme = tmp_path / "results", tmp_path / "README.md"
+    results.mkdir()
+    readme.write_text("## Benchmarks\n\n<!-- bench-table:start -->\n")
+    machine = {"cpu_model": "CPU", "cores": 2, "kernel": "Linux", "python": "3.11", "date": "d"}
+    rows = [Row("ack", "ack", "w", "t", machine=machine).to_dict()]
+    (results / "latest.json").write_text(json.dumps({"mode": "full", "rows": rows, "machine": machine}))
+
+    with pytest.raises(SystemExit, match=r"README not updated .*unbalanced"):
+        main(["--render-only", "--results", str(results), "--readme", str(readme)])
+    assert (results / "latest.md").exists()
