@@ -128,6 +128,7 @@ class Runtime:
                 lease_s=settings.job_lease_s,
                 retry_window_s=settings.job_retry_window_s,
                 poll_s=settings.worker_poll_s,
+                release_delay_s=settings.jira_timeout_s,
             ),
             clock=self.clock,
         )
@@ -177,7 +178,10 @@ class Runtime:
         with contextlib.suppress(Exception):  # Slack may be down at start; the worker checks again
             self.bot_user_id = (await asyncio.wait_for(self.chat.bot_identity(), timeout=5)).user_id
 
-    async def stop(self, *, grace_s: float = 10.0) -> None:
+    async def stop(self, *, grace_s: float | None = None) -> None:
+        """Stop scheduling and claiming; jobs in flight get `grace_s` (WORKER_SHUTDOWN_GRACE_SECONDS)."""
+        if grace_s is None:
+            grace_s = self.settings.worker_shutdown_grace_s
         if self._scheduler_task is not None:
             self.scheduler.stop()
             self._scheduler_task.cancel()

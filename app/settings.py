@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=120.0, gt=1, alias="JOB_LEASE_SECONDS")
     job_retry_window_s: float = Field(default=24 * 3600.0, gt=0, alias="JOB_RETRY_WINDOW_SECONDS")
     worker_poll_s: float = Field(default=1.0, gt=0, alias="WORKER_POLL_SECONDS")
+    # on SIGTERM: how long jobs in flight may take to finish before they are given back
+    worker_shutdown_grace_s: float = Field(default=20.0, ge=0, alias="WORKER_SHUTDOWN_GRACE_SECONDS")
 
     # Sandbox (used when Slack or Jira credentials are missing)
     sandbox_slack_port: int = Field(default=8101, alias="SANDBOX_SLACK_PORT")

@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from app.cli.commands import bind_address, install_stop_signals, load_settings, load_template_or_fail
+from app.cli.shutdown import graceful_signals, leave_abandoned_calls
 from app.observability.logging import configure_logging
 from app.runtime import Connections, Runtime, connections_from
 from app.settings import Settings
@@ -71,13 +72,16 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=False,
         server_header=False,
-        timeout_graceful_shutdown=15,
+        timeout_graceful_shutdown=max(1, round(settings.worker_shutdown_grace_s)),
     )
+    server = uvicorn.Server(config)
     try:
-        uvicorn.Server(config).run()
+        with graceful_signals(server):
+            server.run()
     finally:
         if sandbox is not None:
             sandbox.stop()
+    leave_abandoned_calls()
     return 0
 
 
@@ -103,4 +107,5 @@ def worker() -> int:
     finally:
         if sandbox is not None:
             sandbox.stop()
+    leave_abandoned_calls()
     return 0
