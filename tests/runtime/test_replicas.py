@@ -14,6 +14,7 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,14 @@ def to_both(
     return targets
 
 
+def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
 def bot_replies(fake_slack: FakeSlack, ts: str) -> int:
     return sum(1 for m in fake_slack.thread(CHANNEL, ts)[1:] if m.get("bot_id"))
 
@@ -86,7 +95,8 @@ def unfinished_due_jobs(database_url: str) -> int:
             return int(
                 conn.execute(
                     sa.text(
-                        "SELECT count(*) FROM jobs WHERE state IN ('pending', 'running') AND run_after <= :now"
+                        "SELECT count(*) FROM jobs"
+                        " WHERE state IN ('pending', 'running') AND run_after <= :now"
                     ),
                     {"now": time.time()},
                 ).scalar_one()
@@ -195,8 +205,7 @@ async def test_a_replica_killed_mid_run_loses_nothing_and_doubles_nothing(
 
     first = await deliver_all(to_both([victim, survivor], events[:half]))
     assert first == [200] * (2 * half)
-    while not fake_jira.issues():  # the victim's worker is busy
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(wait_for, lambda: bool(fake_jira.issues()))  # the victim's worker is busy
     victim.kill()
     assert victim.proc.returncode == -signal.SIGKILL
     # The rest is sent to both as before (the victim's copies fail), then Slack retries every
