@@ -81,6 +81,7 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         if sandbox is not None:
             sandbox.stop()
+            log.info("sandbox stopped")
     leave_abandoned_calls()
     return 0
 
