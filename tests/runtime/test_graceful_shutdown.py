@@ -15,15 +15,15 @@ from app.sandbox.fake_jira import FakeJira
 from app.sandbox.fake_slack import FakeSlack
 from app.sandbox.http_fake import Fault
 from tests.conftest import EXAMPLE_TEMPLATE, REPO
-from tests.runtime.serve_process import ServeProcess, free_port, service_env
-from tests.runtime.test_replicas import (
+from tests.payloads import reaction_added
+from tests.runtime.drive import (
     assert_exactly_once,
     deliver_all,
     post_messages,
     settle,
     wait_for,
 )
-from tests.payloads import reaction_added
+from tests.runtime.serve_process import ServeProcess, free_port, service_env
 
 pytestmark = pytest.mark.postgres
 
