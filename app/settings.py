@@ -75,7 +75,10 @@ class Settings(BaseSettings):
 
     @property
     def slack_configured(self) -> bool:
-        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+        """A bot token, and a signing secret (HTTP) or an app-level token (Socket Mode)."""
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
 
     @property
     def jira_configured(self) -> bool:

@@ -9,7 +9,13 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.commands import bind_address, install_stop_signals, load_settings, load_template_or_fail
+from app.cli.commands import (
+    CliError,
+    bind_address,
+    install_stop_signals,
+    load_settings,
+    load_template_or_fail,
+)
 from app.cli.shutdown import graceful_signals, leave_abandoned_calls
 from app.observability.logging import configure_logging
 from app.runtime import Connections, Runtime, connections_from
@@ -39,6 +45,7 @@ def _secrets(connections: Connections) -> list[str]:
         connections.slack_token,
         connections.jira_api_token,
         connections.jira_pat,
+        connections.slack_app_token,
     ]
     return [v for v in values if v]
 
@@ -49,12 +56,20 @@ def serve(args: argparse.Namespace) -> int:
     from app.main import DEFAULT_TRUSTED_PROXIES, create_served_app
 
     settings = load_settings()
+    if args.socket_mode and settings.slack_app_token is None:
+        raise CliError(
+            "--socket-mode needs SLACK_APP_TOKEN (an app-level xapp- token with connections:write)"
+        )
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections))
     migrate(settings.database_url)
     runtime = Runtime(
-        settings=settings, template=lambda: template, connections=connections, run_worker=not args.no_worker
+        settings=settings,
+        template=lambda: template,
+        connections=connections,
+        run_worker=not args.no_worker,
+        socket_mode=args.socket_mode,
     )
     host, port = bind_address(args)
     if sandbox is not None:
