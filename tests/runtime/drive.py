@@ -52,6 +52,26 @@ async def deliver_all(
         return await asyncio.gather(*(one(*t) for t in targets))
 
 
+async def retry_like_slack(
+    targets: list[tuple[str, dict[str, Any], int]],
+    statuses: list[int | None],
+    *,
+    retry_url: str | None = None,
+    retries: int = 3,
+) -> list[int | None]:
+    """Slack's retries: a delivery without a 200 (an error or a timeout) is sent again, up to 3
+    times with `X-Slack-Retry-Num`, to `retry_url` (where the load balancer sends it) or the same URL."""
+    final = list(statuses)
+    for attempt in range(1, retries + 1):
+        failed = [i for i, status in enumerate(final) if status != 200]
+        if not failed:
+            break
+        again = await deliver_all([(retry_url or targets[i][0], targets[i][1], attempt) for i in failed])
+        for i, status in zip(failed, again, strict=True):
+            final[i] = status
+    return final
+
+
 def to_both(
     replicas: list[ServeProcess], events: list[dict[str, Any]]
 ) -> list[tuple[str, dict[str, Any], int]]:
@@ -92,11 +112,11 @@ def unfinished_due_jobs(database_url: str) -> int:
         engine.dispose()
 
 
-def rows(database_url: str, query: str) -> list[dict[str, Any]]:
+def rows(database_url: str, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.text(query)).mappings()]
+            return [dict(r) for r in conn.execute(sa.text(query), params or {}).mappings()]
     finally:
         engine.dispose()
 
