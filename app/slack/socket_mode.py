@@ -13,6 +13,8 @@ committed; a delivery that could not be recorded is not acknowledged, and Slack 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import urlencode
@@ -73,14 +75,23 @@ class SocketModeTransport:
             auto_reconnect_enabled=True,
         )
         self._client.socket_mode_request_listeners.append(self._on_request)
+        self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Open the first connection (slack_sdk retries until it succeeds, then keeps it up)."""
+        """Start connecting in the background: slack_sdk retries until it succeeds, then keeps the
+        connection up. Until then `/readyz` says so, while `/healthz` and Jira webhooks are served."""
+        self._connecting = asyncio.create_task(self._connect(), name="socket-mode-connect")
+
+    async def _connect(self) -> None:
         await self._client.connect()  # type: ignore[no-untyped-call]
         log.info("Socket Mode connected")
 
     async def stop(self) -> None:
         """Stop receiving: envelopes not acknowledged yet are delivered again by Slack."""
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
         await self._client.close()  # type: ignore[no-untyped-call]
 
     async def connected(self) -> bool:

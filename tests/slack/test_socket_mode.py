@@ -58,6 +58,7 @@ async def socket_bridge(
 
     app = create_served_app(runtime)
     await runtime.start()
+    await wait_until(lambda: fake_socket.connected == 1)  # it connects in the background
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge.test") as client:
         yield Bridge(runtime, client, clock)
