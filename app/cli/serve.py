@@ -56,9 +56,11 @@ def serve(args: argparse.Namespace) -> int:
     from app.main import DEFAULT_TRUSTED_PROXIES, create_served_app
 
     settings = load_settings()
-    if args.socket_mode and settings.slack_app_token is None:
+    if args.socket_mode and (settings.slack_app_token is None or settings.slack_bot_token is None):
+        # the sandbox's fake Slack speaks HTTP only
         raise CliError(
             "--socket-mode needs SLACK_APP_TOKEN (an app-level xapp- token with connections:write)"
+            " and SLACK_BOT_TOKEN"
         )
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
