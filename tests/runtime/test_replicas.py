@@ -14,6 +14,7 @@ import asyncio
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,13 @@ async def test_two_replicas_each_receiving_every_delivery_create_each_ticket_onc
     assert len({s["dedupe_key"] for s in scans}) == len(scans)
 
 
+def sending_finished_before_the_kill(
+    targets: list[tuple[str, dict[str, Any], int]], statuses: list[int | None], victim_url: str
+) -> bool:
+    """Whether every delivery to the victim got through (then it was not killed mid-run)."""
+    return all(s == 200 for (url, _, _), s in zip(targets, statuses, strict=True) if url == victim_url)
+
+
 async def test_a_replica_killed_mid_run_loses_nothing_and_doubles_nothing(
     postgres_url: str,
     fake_slack: FakeSlack,
@@ -86,35 +94,33 @@ async def test_a_replica_killed_mid_run_loses_nothing_and_doubles_nothing(
     tmp_path: Path,
 ) -> None:
     # A short lease so the survivor takes over the victim's claimed jobs quickly; Jira latency so
-    # that the victim is killed with jobs claimed and calls in flight.
+    # that jobs are in flight.
     env = service_env(postgres_url, fake_slack, fake_jira, JOB_LEASE_SECONDS="8")
     victim, survivor = start_replicas(2, env, tmp_path, processes)
     fake_jira.latency_s = 0.2
     messages = post_messages(fake_slack, REACTIONS)
     events = [reaction_added(channel=CHANNEL, ts=ts, user="U0BOB") for ts in messages]
-    half = REACTIONS // 2
 
-    targets = to_both([victim, survivor], events[:half])
-    first = await retry_like_slack(targets, await deliver_all(targets))
-    assert first == [200] * (2 * half)
+    # Every delivery goes to both; while they are being sent, the victim dies holding jobs.
+    targets = to_both([victim, survivor], events)
+    sending = asyncio.create_task(deliver_all(targets))
     held_query = "SELECT id FROM jobs WHERE state = 'running' AND lease_owner LIKE :owner"
     victim_owner = {"owner": f"%:{victim.proc.pid}:%"}  # worker ids are host:pid:random
     await asyncio.to_thread(wait_for, lambda: bool(rows(postgres_url, held_query, victim_owner)))
     victim.kill()
+    # Exactly what it held when it died: nobody can touch those rows until their lease runs out.
     held = [r["id"] for r in rows(postgres_url, held_query, victim_owner)]
     assert victim.proc.returncode == -signal.SIGKILL
-    assert held  # it died holding claimed jobs
+    assert held
+    statuses = await sending
+    assert not sending_finished_before_the_kill(targets, statuses, victim.url)
+    # Slack retries what got no 200 (the load balancer now sends it to the survivor), and here
+    # it also redelivers everything else to the survivor.
+    statuses = await retry_like_slack(targets, statuses, retry_url=survivor.url)
+    assert statuses == [200] * len(targets)
+    again = [(survivor.url, event, 1) for event in events]
+    assert await retry_like_slack(again, await deliver_all(again)) == [200] * REACTIONS
     fake_jira.latency_s = 0.02
-    # The rest is sent to both as before (the victim's copies fail), then Slack retries every
-    # delivery that did not get a 200 from the victim on the survivor: here, all of them.
-    targets = to_both([victim, survivor], events[half:])
-    rest = await deliver_all(targets)
-    assert [s for (url, _, _), s in zip(targets, rest, strict=True) if url == victim.url] == [None] * (
-        len(events) - half
-    )
-    retry_all = [(survivor.url, event, 1) for event in events]
-    retried = await retry_like_slack(retry_all, await deliver_all(retry_all), retry_url=survivor.url)
-    assert retried == [200] * REACTIONS
 
     await asyncio.to_thread(settle, postgres_url, fake_slack, fake_jira, messages)
     assert_exactly_once(fake_slack, fake_jira, messages)
