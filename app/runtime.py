@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from app.settings import Settings
 from app.slack.dispatch import Dispatcher
 from app.slack.http import SlackEventsEndpoint
 from app.slack.interactions import InteractionDeps, Interactions
+from app.slack.socket_mode import SocketModeTransport
 from app.store.db import create_db_engine
 from app.store.group_commit import GroupCommitWriter
 from app.store.sqlite_sync import WalBarrier
@@ -50,6 +52,7 @@ class Connections:
     jira_email: str | None
     jira_api_token: str | None
     jira_pat: str | None
+    slack_app_token: str | None = None  # `xapp-`, for Socket Mode
 
 
 def connections_from(settings: Settings) -> Connections:
@@ -64,6 +67,20 @@ def connections_from(settings: Settings) -> Connections:
         jira_email=settings.jira_email,
         jira_api_token=secret(settings.jira_api_token),
         jira_pat=secret(settings.jira_pat),
+        slack_app_token=secret(settings.slack_app_token),
+    )
+
+
+def _metadata_secret(conn: Connections) -> str:
+    """The signing secret; a Socket Mode app without one signs with its app-level token."""
+    return conn.signing_secret or conn.slack_app_token or ""
+
+
+def socket_mode_transport(conn: Connections, dispatcher: Dispatcher) -> SocketModeTransport:
+    if not conn.slack_app_token:
+        raise ValueError("Socket Mode needs SLACK_APP_TOKEN (an app-level xapp- token)")
+    return SocketModeTransport(
+        app_token=conn.slack_app_token, api_url=conn.slack_api_url, dispatcher=dispatcher
     )
 
 
@@ -78,6 +95,7 @@ class Runtime:
     template: Callable[[], Template]
     connections: Connections
     run_worker: bool = True
+    socket_mode: bool = False  # receive Slack over Socket Mode as well (SLACK_APP_TOKEN)
     clock: Callable[[], float] = time.time
     engine: Engine = field(init=False)
     writer: GroupCommitWriter = field(init=False)
@@ -89,6 +107,7 @@ class Runtime:
     scheduler: Scheduler = field(init=False)
     bot_user_id: str | None = field(init=False, default=None)
     _worker_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _socket: SocketModeTransport | None = field(init=False, default=None)
     _scheduler_task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -111,7 +130,7 @@ class Runtime:
             chat=self.chat,
             tracker=self.tracker,
             template=self.template,
-            metadata_key=metadata_key(conn.signing_secret),
+            metadata_key=metadata_key(_metadata_secret(conn)),
             clock=self.clock,
         )
         sync_ctx = SyncContext(intake=intake_ctx, tracker=self.tracker)
@@ -129,6 +148,7 @@ class Runtime:
                 lease_s=settings.job_lease_s,
                 retry_window_s=settings.job_retry_window_s,
                 poll_s=settings.worker_poll_s,
+                release_delay_s=settings.jira_timeout_s,
             ),
             clock=self.clock,
         )
@@ -147,7 +167,7 @@ class Runtime:
                 chat=self.chat,
                 writer=self.writer,
                 engine=self.engine,
-                metadata_key=metadata_key(conn.signing_secret),
+                metadata_key=metadata_key(_metadata_secret(conn)),
                 command=settings.slack_command,
                 clock=self.clock,
             )
@@ -168,19 +188,29 @@ class Runtime:
         )
 
     def slack_endpoint(self) -> SlackEventsEndpoint:
-        verifier = SignatureVerifier(self.connections.signing_secret)
+        # Without a signing secret (a Socket Mode app) no HTTP delivery can be verified: a random
+        # key nobody knows makes every one a 401.
+        verifier = SignatureVerifier(self.connections.signing_secret or secrets.token_hex(32))
         return SlackEventsEndpoint(verifier=verifier, dispatcher=self.dispatcher)
 
     async def start(self) -> None:
         await self.chat.open()
         self.writer.start()
+        if self.socket_mode:
+            self._socket = socket_mode_transport(self.connections, self.dispatcher)
+            await self._socket.start()
         if self.run_worker:
             self._worker_task = asyncio.create_task(self.worker.run(), name="worker")
             self._scheduler_task = asyncio.create_task(self.scheduler.run(), name="scheduler")
         with contextlib.suppress(Exception):  # Slack may be down at start; the worker checks again
             self.bot_user_id = (await asyncio.wait_for(self.chat.bot_identity(), timeout=5)).user_id
 
-    async def stop(self, *, grace_s: float = 10.0) -> None:
+    async def stop(self, *, grace_s: float | None = None) -> None:
+        """Stop scheduling and claiming; jobs in flight get `grace_s` (WORKER_SHUTDOWN_GRACE_SECONDS)."""
+        if grace_s is None:
+            grace_s = self.settings.worker_shutdown_grace_s
+        if self._socket is not None:  # first stop receiving; unacknowledged envelopes come again
+            await self._socket.stop()
         if self._scheduler_task is not None:
             self.scheduler.stop()
             self._scheduler_task.cancel()
@@ -206,6 +236,8 @@ class Runtime:
         checks["writer"] = "ok" if self.writer.alive else "stopped"
         if self.run_worker:
             checks["worker"] = "ok" if self.worker.alive() else "stalled"
+        if self._socket is not None:
+            checks["socket_mode"] = "ok" if await self._socket.connected() else "disconnected"
         return all(v == "ok" for v in checks.values()), checks
 
     def _ping_db(self) -> None:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=1.0, gt=0, alias="WORKER_POLL_SECONDS")
     # `interrupt-bridge worker` serves /metrics on this port (0: off); `serve` has /metrics anyway
     worker_metrics_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_METRICS_PORT")
+    # on SIGTERM: how long jobs in flight may take to finish before they are given back
+    worker_shutdown_grace_s: float = Field(default=20.0, ge=0, alias="WORKER_SHUTDOWN_GRACE_SECONDS")
 
     # Sandbox (used when Slack or Jira credentials are missing)
     sandbox_slack_port: int = Field(default=8101, alias="SANDBOX_SLACK_PORT")
@@ -96,7 +98,10 @@ class Settings(BaseSettings):
 
     @property
     def slack_configured(self) -> bool:
-        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+        """A bot token, and a signing secret (HTTP) or an app-level token (Socket Mode)."""
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
 
     @property
     def jira_configured(self) -> bool:

@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="port (default 8000, or BRIDGE_PORT)")
     serve.add_argument("--no-worker", action="store_true", help="do not run the job worker in this process")
     serve.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
+    serve.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="receive Slack over Socket Mode (needs SLACK_APP_TOKEN; no public URL needed)",
+    )
 
     sub.add_parser("worker", help="run only the job worker")
     sub.add_parser("migrate", help="apply database migrations")

@@ -17,6 +17,7 @@ from app.cli.commands import (
     load_settings,
     load_template_or_fail,
 )
+from app.cli.shutdown import graceful_signals, leave_abandoned_calls
 from app.observability.logging import configure_logging
 from app.observability.tracing import TracingUnavailable
 from app.runtime import Connections, Runtime, connections_from
@@ -49,6 +50,7 @@ def log_secrets(settings: Settings, connections: Connections) -> list[str]:
         connections.jira_api_token,
         connections.jira_pat,
         *settings.secret_values(),
+        connections.slack_app_token,
     ]
     if connections.jira_email and connections.jira_api_token:
         credentials = f"{connections.jira_email}:{connections.jira_api_token}".encode()
@@ -62,6 +64,12 @@ def serve(args: argparse.Namespace) -> int:
     from app.main import DEFAULT_TRUSTED_PROXIES, create_served_app
 
     settings = load_settings()
+    if args.socket_mode and (settings.slack_app_token is None or settings.slack_bot_token is None):
+        # the sandbox's fake Slack speaks HTTP only
+        raise CliError(
+            "--socket-mode needs SLACK_APP_TOKEN (an app-level xapp- token with connections:write)"
+            " and SLACK_BOT_TOKEN"
+        )
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
     configure_logging(
@@ -71,7 +79,11 @@ def serve(args: argparse.Namespace) -> int:
     )
     migrate(settings.database_url)
     runtime = Runtime(
-        settings=settings, template=lambda: template, connections=connections, run_worker=not args.no_worker
+        settings=settings,
+        template=lambda: template,
+        connections=connections,
+        run_worker=not args.no_worker,
+        socket_mode=args.socket_mode,
     )
     host, port = bind_address(args)
     if sandbox is not None:
@@ -93,13 +105,17 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=False,
         server_header=False,
-        timeout_graceful_shutdown=15,
+        timeout_graceful_shutdown=max(1, round(settings.worker_shutdown_grace_s)),
     )
+    server = uvicorn.Server(config)
     try:
-        uvicorn.Server(config).run()
+        with graceful_signals(server):
+            server.run()
     finally:
         if sandbox is not None:
             sandbox.stop()
+            log.info("sandbox stopped")
+    leave_abandoned_calls()
     return 0
 
 
@@ -133,4 +149,5 @@ def worker() -> int:
     finally:
         if sandbox is not None:
             sandbox.stop()
+    leave_abandoned_calls()
     return 0

@@ -12,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from app.sandbox.fake_socket_mode import FakeSocketMode
 from app.sandbox.http_fake import FakeRequest, FakeResponse, Fault, HTTPFake
 from app.sandbox.slack_methods import Args, SlackWebApi, parse_args
 from app.sandbox.slack_models import JSON, SlackError, UploadedFile, User
 from app.sandbox.slack_state import SlackState
 
 DEFAULT_BOT_TOKEN = "xoxb-0000000000-0000000000000-fakefakefakefakefakefake"  # noqa: S105 - a fake's own token
+DEFAULT_APP_TOKEN = "xapp-1-A0SANDBOX-0000000000000-fakefakefakefakefake"  # noqa: S105 - a fake's own token
 
 
 class FakeSlack(HTTPFake):
@@ -33,6 +35,9 @@ class FakeSlack(HTTPFake):
     ) -> None:
         super().__init__(host=host, port=port)
         self.bot_token = bot_token
+        self.app_token = DEFAULT_APP_TOKEN
+        # Socket Mode (app/sandbox/fake_socket_mode.py): hands out the URLs of apps.connections.open
+        self.socket_mode: FakeSocketMode | None = None
         self.state = SlackState(self.lock)
         self.state.expired_trigger_ids.update(expired_trigger_ids)
         self._calls: list[tuple[str, JSON]] = []
@@ -175,6 +180,8 @@ class FakeSlack(HTTPFake):
             token = _bearer(request) or form_token
             with self.lock:
                 self._calls.append((method, dict(values)))
+            if method == "apps.connections.open":
+                return self._apps_connections_open(_bearer(request), form_token)
             handler = self.web_api.handlers.get(method)
             if handler is None:
                 raise SlackError("unknown_method", req_method=method)
@@ -187,6 +194,22 @@ class FakeSlack(HTTPFake):
         except SlackError as exc:
             return FakeResponse(200, {"ok": False, "error": exc.error, **exc.extra})
         return FakeResponse(200, {"ok": True, **body})
+
+    def _apps_connections_open(self, bearer: str | None, form_token: object) -> FakeResponse:
+        """Socket Mode's URL, for an app-level token sent in the Authorization header only."""
+        if form_token is not None:  # Slack: "passing it as a POST parameter will result in an error"
+            error = "invalid_auth"
+        elif not bearer:
+            error = "not_authed"
+        elif bearer == self.bot_token:
+            error = "not_allowed_token_type"
+        elif bearer != self.app_token:
+            error = "invalid_auth"
+        elif self.socket_mode is None:
+            error = "internal_error"
+        else:
+            return FakeResponse(200, {"ok": True, "url": self.socket_mode.new_url()})
+        return FakeResponse(200, {"ok": False, "error": error})
 
     def _upload(self, request: FakeRequest) -> FakeResponse:
         """The upload URL handed out by files.getUploadURLExternal (files.slack.com in production)."""

@@ -188,8 +188,10 @@ def dead_letter(engine: Engine, job_id: int, *, owner: str, now: float, error: s
     return result.rowcount == 1
 
 
-def release(engine: Engine, job_ids: Sequence[int], *, owner: str, now: float) -> int:
-    """Give jobs back without counting an attempt (graceful shutdown)."""
+def release(
+    engine: Engine, job_ids: Sequence[int], *, owner: str, now: float, run_after: float | None = None
+) -> int:
+    """Give jobs back without counting an attempt (graceful shutdown), runnable from `run_after`."""
     if not job_ids:
         return 0
     with engine.begin() as conn:
@@ -201,6 +203,7 @@ def release(engine: Engine, job_ids: Sequence[int], *, owner: str, now: float) -
                 lease_owner=None,
                 lease_until=None,
                 attempts=jobs.c.attempts - 1,
+                run_after=now if run_after is None else run_after,
                 updated_at=now,
             )
         )

@@ -37,6 +37,9 @@ class WorkerConfig:
     lease_s: float = 120.0
     retry_window_s: float = 24 * 3600.0
     poll_s: float = 1.0
+    # A job given back at shutdown may have left a call in flight (a Jira create that lands after
+    # we are gone); it runs again only once that call has timed out, so the retry finds its result.
+    release_delay_s: float = 0.0
 
 
 def worker_id() -> str:
@@ -96,6 +99,9 @@ class Worker:
                     )
                 except Exception:
                     log.exception("claiming jobs failed; retrying")
+            if self._stopping:  # stop() came while we were claiming: give these back untouched
+                await self._release([job.id for job in claimed], delay_s=0.0)
+                break
             for job in claimed:
                 task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
                 self._running[job.id] = task
@@ -111,20 +117,32 @@ class Worker:
         return finished
 
     async def stop(self, *, grace_s: float = 10.0) -> None:
-        """Stop claiming; let running jobs finish within `grace_s`, then give the rest back."""
+        """Stop claiming; let running jobs finish within `grace_s`, then give the rest back.
+
+        A job given back is pending again (its attempt not counted) but runs only after
+        `release_delay_s`, the time its abandoned call may still take to land.
+        """
         self._stopping = True
         self._wake.set()
         running = list(self._running.values())
-        if running:
-            _, pending = await asyncio.wait(running, timeout=grace_s)
-            ids = [job_id for job_id, task in self._running.items() if task in pending]
-            for task in pending:
-                task.cancel()
-            if ids:
-                released = await asyncio.to_thread(
-                    job_store.release, self._engine, ids, owner=self.owner, now=self._clock()
-                )
-                log.info("released unfinished jobs", extra={"jobs.released": released})
+        if not running:
+            return
+        log.info("worker stopping", extra={"jobs.running": len(running), "worker.grace_s": grace_s})
+        _, pending = await asyncio.wait(running, timeout=grace_s)
+        ids = [job_id for job_id, task in self._running.items() if task in pending]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._release(ids, delay_s=self._config.release_delay_s)
+
+    async def _release(self, ids: list[int], *, delay_s: float) -> None:
+        if not ids:
+            return
+        now = self._clock()
+        released = await asyncio.to_thread(
+            job_store.release, self._engine, ids, owner=self.owner, now=now, run_after=now + delay_s
+        )
+        log.info("released unfinished jobs", extra={"jobs.released": released, "jobs.ids": ids})
 
     async def run_once(self) -> int:
         """Claim and run what is runnable now, to completion. Tests and `jobs drain` use it."""

@@ -20,6 +20,7 @@ from jsonschema import Draft7Validator
 
 from app.sandbox.http_fake import FakeRequest
 from tests.specs.shared_dir import shared_dir, warn_specs_missing
+from tests.specs.slack_extra_methods import EXTRA_METHODS
 
 # Typed as a (JSON-encoded) string in the spec; a JSON body carries the structure itself.
 JSON_STRING_ARGS = frozenset({"blocks", "attachments", "unfurled_attachments", "metadata"})
@@ -91,10 +92,13 @@ class SlackSpecChecker:
         with self._lock:
             if method not in self._specs:
                 path = self._methods_dir / f"{method}.json"
-                if not path.is_file() or "/" in method:
+                if "/" not in method and path.is_file():
+                    spec = json.loads(path.read_text(encoding="utf-8"))
+                else:
+                    spec = EXTRA_METHODS.get(method)
+                if spec is None:
                     self._specs[method] = None
                 else:
-                    spec = json.loads(path.read_text(encoding="utf-8"))
                     args = dict(spec["args"])
                     args["required"] = [name for name in args.get("required", []) if name != "token"]
                     self._specs[method] = (spec, Draft7Validator(args))
