@@ -176,6 +176,15 @@ class JiraTracker(JiraCommentsMixin):
 
         await self._run("assign issue", put)
 
+    async def add_watcher(self, key: str, user: TrackerUser) -> None:
+        # The body is the bare JSON string: an accountId on Cloud, a username on Data Center.
+        body = user.identifier
+
+        def post(client: JIRA) -> None:
+            client._session.post(client._get_url(f"issue/{key}/watchers"), data=json.dumps(body))
+
+        await self._run("add watcher", post)
+
     def search_url(self, jql: str) -> str:
         """The issue navigator showing `jql` (the same path on Cloud and Data Center)."""
         return f"{self._base_url}/issues/?jql={quote(jql, safe='')}"
