@@ -189,10 +189,14 @@ class JiraTracker(JiraCommentsMixin):
         """The issue navigator showing `jql` (the same path on Cloud and Data Center)."""
         return f"{self._base_url}/issues/?jql={quote(jql, safe='')}"
 
-    async def open_interrupts(self, project: str, label: str) -> OpenInterrupts:
+    async def open_interrupts(
+        self, project: str, label: str, *, exclude_label: str | None = None
+    ) -> OpenInterrupts:
         where = (
             f"project = {_jql_string(project)} AND labels = {_jql_string(label)} AND statusCategory != Done"
         )
+        if exclude_label is not None:
+            where += f" AND labels != {_jql_string(exclude_label)}"
         jql = f"{where} ORDER BY created ASC"
 
         def search(client: JIRA) -> tuple[int, str | None, str | None]:

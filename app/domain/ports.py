@@ -110,6 +110,9 @@ class Tracker(Protocol):
         """Add `user` to the issue's watchers (harmless when they already watch it)."""
         ...
 
-    async def open_interrupts(self, project: str, label: str) -> OpenInterrupts:
-        """Unresolved issues of `project` carrying `label`: count, oldest, and a link to the search."""
+    async def open_interrupts(
+        self, project: str, label: str, *, exclude_label: str | None = None
+    ) -> OpenInterrupts:
+        """Unresolved issues of `project` carrying `label` (and not `exclude_label`): count, oldest, and
+        a link to the search."""
         ...

@@ -32,6 +32,7 @@ from app.slack.metadata import MetadataError, TicketRef, decode
 from app.slack.modal import intake_view
 from app.slack.modal_metadata import IntakeModalMeta, decode_intake_meta, encode_intake_meta
 from app.slack.modal_submission import IntakeForm, parse_submission, state_values
+from app.slack.private_ask import private_modal_meta
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
 from app.store.group_commit import GroupCommitWriter
@@ -144,6 +145,8 @@ class Interactions:
             elif action_id == ActionId.open_modal:
                 meta = IntakeModalMeta(source="dm", requester=_user_id(payload))
                 await self._open(payload, meta, summary="", description="", channel=None)
+            elif action_id == ActionId.ask_privately:
+                await self._open_private(payload, str(action.get("value") or ""))
         return EMPTY_ACK
 
     async def view_submission(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
@@ -214,6 +217,18 @@ class Interactions:
             log.warning("trigger expired before views.open", extra={"slack.user_id": meta.requester})
             if channel:
                 await self._quietly_ephemeral(channel, meta.requester, EXPIRED_TRIGGER_TEXT)
+
+    async def _open_private(self, payload: Mapping[str, Any], value: str) -> None:
+        team = _single_team_key(self._d.template(), None)
+        try:
+            meta = private_modal_meta(payload, value, key=self._d.metadata_key, team=team)
+        except MetadataError as exc:
+            channel = str((payload.get("channel") or {}).get("id") or "")
+            await self._quietly_ephemeral(channel, _user_id(payload), str(exc))
+            return
+        # Not prefilled from the DM: that would cost a Slack call before views.open, and the worker
+        # quotes the DM in the ticket's description anyway.
+        await self._open(payload, meta, summary="", description="", channel=meta.channel)
 
     async def _rerender(self, payload: Mapping[str, Any]) -> None:
         view = payload.get("view") or {}
@@ -310,7 +325,7 @@ class Interactions:
         form: TicketForm,
     ) -> Callable[[Connection], None]:
         now = self._d.clock()
-        from_message = meta.source == "message" and meta.channel is not None
+        from_message = meta.source in ("message", "private") and meta.channel is not None
         channel = meta.channel if from_message and meta.channel else team.channels[0]
 
         def unit(conn: Connection) -> None:

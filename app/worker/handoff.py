@@ -209,7 +209,10 @@ class OnCallJobs(TicketJobBase):
         if not labels:
             return None
         try:
-            return await self._ctx.tracker.open_interrupts(team.jira.project, labels[0])
+            # Private requests stay out of the team channel, even as the oldest open interrupt.
+            return await self._ctx.tracker.open_interrupts(
+                team.jira.project, labels[0], exclude_label=template.private.label
+            )
         except ExternalError as exc:
             # The handoff must not wait for Jira; the message says the count is unknown.
             log.warning("could not count open interrupts", extra={"oncall.team": team.key, "error": str(exc)})
