@@ -41,10 +41,17 @@ def private_template(**private: Any) -> Template:
 async def private_bridge(
     database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira
 ) -> AsyncIterator[Bridge]:
+    async with private_bridge_for(database_url, fake_slack, fake_jira, private_template()) as bridge:
+        yield bridge
+
+
+@contextlib.asynccontextmanager
+async def private_bridge_for(
+    database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira, template: Template
+) -> AsyncIterator[Bridge]:
     bot = fake_slack.state.bot_user_id
     fake_slack.add_channel(DM, "", members=[bot, "U0ALICE"], is_im=True)
     fake_slack.add_channel(TRIAGE, "platform-triage", members=[bot, "U0BOB", "U0CAROL"], is_private=True)
-    template = private_template()
     clock = FakeClock()
     clock.now = WEDNESDAY_MORNING
     runtime = Runtime(

@@ -13,7 +13,7 @@ from app.slack.ids import ActionId
 from tests.conftest import Bridge
 from tests.intake.test_dm_redirect import dm_event
 from tests.intake.test_modal_flows import opened, send, submit
-from tests.oncall.conftest import berlin, settle
+from tests.oncall.conftest import berlin, dms, settle
 from tests.payloads import block_actions
 from tests.private.conftest import DM, TRIAGE
 from tests.sla.jira_payloads import comment_event, encode, sign, user
@@ -190,3 +190,20 @@ async def test_tampered_or_foreign_private_button_is_refused(
         private_bridge, block_actions(user="U0BOB", action_id=ActionId.ask_privately, value=value, channel=DM)
     )
     assert opened(fake_slack) == []
+
+
+async def test_without_a_triage_channel_on_call_is_told_by_dm(
+    database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
+    from tests.private.conftest import private_bridge_for, private_template
+
+    template = private_template(security_levels={"buckets": {"question": "10101"}})
+    async with private_bridge_for(database_url, fake_slack, fake_jira, template) as bridge:
+        await ask_privately(bridge, fake_slack)
+        [ticket] = bridge.rows("tickets")
+    assert fake_jira.issue(ticket["jira_key"])["fields"]["security"]["name"] == "Security team"  # by id
+    [notice] = dms(fake_slack, "U0CAROL")
+    assert f"<{ticket['jira_url']}|{ticket['jira_key']}>" in notice["text"]
+    for secret in SECRETS:
+        assert secret not in json.dumps(notice)
+    assert not [m for m in fake_slack.messages(TRIAGE) if m.get("bot_id")]
