@@ -32,7 +32,7 @@ from app.slack.metadata import MetadataError, TicketRef, decode
 from app.slack.modal import intake_view
 from app.slack.modal_metadata import IntakeModalMeta, decode_intake_meta, encode_intake_meta
 from app.slack.modal_submission import IntakeForm, parse_submission, state_values
-from app.slack.private_ask import private_modal_meta
+from app.slack.private_ask import modal_mode, private_modal_meta
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
 from app.store.group_commit import GroupCommitWriter
@@ -207,7 +207,7 @@ class Interactions:
             selected_bucket=bucket,
             values=values if values is not None else {"summary": summary, "description": description},
             private_metadata=encode_intake_meta(meta, key=self._d.metadata_key),
-            mode="edit" if meta.source == "edit" else "raise",
+            mode=modal_mode(meta.source),
         )
         try:
             await self._d.chat.open_view(str(payload.get("trigger_id") or ""), view)
@@ -248,7 +248,7 @@ class Interactions:
             selected_bucket=str(values.get("bucket") or "") or None,
             values=values,
             private_metadata=str(view.get("private_metadata")),
-            mode="edit" if meta.source == "edit" else "raise",
+            mode=modal_mode(meta.source),
         )
         try:
             await self._d.chat.update_view(str(view.get("id")), new_view, view_hash=view.get("hash"))

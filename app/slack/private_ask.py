@@ -14,7 +14,8 @@ from slack_sdk.models.blocks import ButtonElement
 
 from app.slack.ids import ActionId
 from app.slack.metadata import Metadata, MetadataError, decode, encode
-from app.slack.modal_metadata import IntakeModalMeta
+from app.slack.modal import ModalMode
+from app.slack.modal_metadata import IntakeModalMeta, IntakeSource
 
 ASK_PRIVATELY_LABEL = "Ask privately"
 
@@ -52,3 +53,10 @@ def private_modal_meta(
         message_ts=ask.message_ts,
         team=team,
     )
+
+
+def modal_mode(source: IntakeSource) -> ModalMode:
+    """How the intake modal presents itself for what opened it."""
+    if source == "edit":
+        return "edit"
+    return "private" if source == "private" else "raise"

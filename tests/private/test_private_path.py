@@ -43,6 +43,8 @@ async def ask_privately(bridge: Bridge, fake_slack: FakeSlack) -> str:
         block_actions(user="U0ALICE", action_id=ActionId.ask_privately, value=private["value"], channel=DM),
     )
     [view] = opened(fake_slack)
+    assert view["title"]["text"] == "Ask privately"
+    assert view["blocks"][0]["elements"][0]["text"].startswith(":lock: Private: nothing is posted")
     answers = {
         "team": "platform",
         "bucket": "question",
