@@ -219,9 +219,12 @@ class Interactions:
                 await self._quietly_ephemeral(channel, meta.requester, EXPIRED_TRIGGER_TEXT)
 
     async def _open_private(self, payload: Mapping[str, Any], value: str) -> None:
-        team = _single_team_key(self._d.template(), None)
+        template = self._d.template()
+        team = _single_team_key(template, None)
         try:
-            meta = private_modal_meta(payload, value, key=self._d.metadata_key, team=team)
+            meta = private_modal_meta(
+                payload, value, key=self._d.metadata_key, team=team, enabled=template.private.enabled
+            )
         except MetadataError as exc:
             channel = str((payload.get("channel") or {}).get("id") or "")
             await self._quietly_ephemeral(channel, _user_id(payload), str(exc))

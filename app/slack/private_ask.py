@@ -38,11 +38,15 @@ def ask_privately_button(*, requester: str, channel: str, message_ts: str, key: 
 
 
 def private_modal_meta(
-    payload: Mapping[str, Any], value: str, *, key: bytes, team: str | None
+    payload: Mapping[str, Any], value: str, *, key: bytes, team: str | None, enabled: bool = True
 ) -> IntakeModalMeta:
     """The intake modal's context for a click on "Ask privately"; raises `MetadataError` (safe to show)
     for a tampered value or a click by someone other than the person who wrote the DM."""
-    ask = decode(value, PrivateAsk, key=key)
+    ask = decode(value, PrivateAsk, key=key)  # first: a forged value learns nothing from the next check
+    if not enabled:
+        raise MetadataError(
+            "Private requests are turned off; please ask in the team's channel.", reason="invalid"
+        )
     clicked_by = str((payload.get("user") or {}).get("id") or "")
     if clicked_by != ask.requester:
         raise MetadataError("This button belongs to someone else's conversation.", reason="invalid")

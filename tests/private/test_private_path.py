@@ -209,3 +209,19 @@ async def test_without_a_triage_channel_on_call_is_told_by_dm(
     for secret in SECRETS:
         assert secret not in json.dumps(notice)
     assert not [m for m in fake_slack.messages(TRIAGE) if m.get("bot_id")]
+
+
+async def test_with_the_private_path_off_the_dm_answer_has_no_private_button(
+    database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
+    from tests.private.conftest import private_bridge_for, private_template
+
+    async with private_bridge_for(
+        database_url, fake_slack, fake_jira, private_template(enabled=False)
+    ) as bridge:
+        ts = fake_slack.post_user_message(DM, "U0ALICE", DM_TEXT)
+        await bridge.post_event(dm_event(channel=DM, ts=ts, user="U0ALICE"))
+        await settle(bridge)
+    [answer] = [m for m in fake_slack.thread(DM, ts) if m.get("bot_id")]
+    assert [b["action_id"] for b in buttons(answer)] == [ActionId.open_modal]
+    assert "privately" not in answer["text"]
