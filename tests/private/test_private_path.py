@@ -225,3 +225,39 @@ async def test_with_the_private_path_off_the_dm_answer_has_no_private_button(
     [answer] = [m for m in fake_slack.thread(DM, ts) if m.get("bot_id")]
     assert [b["action_id"] for b in buttons(answer)] == [ActionId.open_modal]
     assert "privately" not in answer["text"]
+
+
+async def test_edit_details_in_the_dm_moves_a_private_ticket_to_the_new_buckets_level(
+    database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
+    from tests.private.conftest import private_bridge_for, private_template
+
+    template = private_template(
+        triage_channels={"platform": TRIAGE},
+        security_levels={"teams": {"platform": "Staff only"}, "buckets": {"ci-broken": "10101"}},
+    )
+    async with private_bridge_for(database_url, fake_slack, fake_jira, template) as bridge:
+        ts = await ask_privately(bridge, fake_slack)
+        [ticket] = bridge.rows("tickets")
+        [reply_msg] = [m for m in fake_slack.thread(DM, ts) if m["ts"] == ticket["reply_ts"]]
+        [edit_button] = [b for b in buttons(reply_msg) if b["action_id"] == ActionId.edit_details]
+        await send(
+            bridge,
+            block_actions(
+                user="U0ALICE", action_id=ActionId.edit_details, value=edit_button["value"], channel=DM
+            ),
+        )
+        view = opened(fake_slack)[-1]
+        answers = {"bucket": "ci-broken", "summary": SUMMARY, "impact": "person", "urgency": "slowed"}
+        assert (await submit(bridge, view, answers)).status_code == 200
+        await settle(bridge)
+    fields = fake_jira.issue(ticket["jira_key"])["fields"]
+    assert fields["security"]["name"] == "Security team"
+    assert "private-request" in fields["labels"]
+    assert "bucket-ci-broken" in fields["labels"]
+    # the answer in the DM was edited in place; nothing reached a public channel
+    updates = [a for n, a in every_call(fake_slack) if n == "chat.update"]
+    assert updates
+    assert {str(a["channel"]) for a in updates} == {DM}
+    public = public_channels(fake_slack)
+    assert not [a for n, a in every_call(fake_slack) if str(a.get("channel", "")) in public]
