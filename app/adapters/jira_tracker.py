@@ -185,14 +185,27 @@ class JiraTracker(JiraCommentsMixin):
 
         await self._run("assign issue", put)
 
+    async def add_watcher(self, key: str, user: TrackerUser) -> None:
+        # The body is the bare JSON string: an accountId on Cloud, a username on Data Center.
+        body = user.identifier
+
+        def post(client: JIRA) -> None:
+            client._session.post(client._get_url(f"issue/{key}/watchers"), data=json.dumps(body))
+
+        await self._run("add watcher", post)
+
     def search_url(self, jql: str) -> str:
         """The issue navigator showing `jql` (the same path on Cloud and Data Center)."""
         return f"{self._base_url}/issues/?jql={quote(jql, safe='')}"
 
-    async def open_interrupts(self, project: str, label: str) -> OpenInterrupts:
+    async def open_interrupts(
+        self, project: str, label: str, *, exclude_label: str | None = None
+    ) -> OpenInterrupts:
         where = (
             f"project = {_jql_string(project)} AND labels = {_jql_string(label)} AND statusCategory != Done"
         )
+        if exclude_label is not None:
+            where += f" AND labels != {_jql_string(exclude_label)}"
         jql = f"{where} ORDER BY created ASC"
 
         def search(client: JIRA) -> tuple[int, str | None, str | None]:

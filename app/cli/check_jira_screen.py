@@ -99,7 +99,29 @@ def bridge_findings(
     for field_id, value in team.jira.fields.items():
         what = f"jira.fields {field_label(field_id, names)}"
         findings += _value_findings(what, field_id, value, screen, names)
-    return findings + _unfilled(template, team, screen, names)
+    return (
+        findings + _unfilled(template, team, screen, names) + private_findings(template, team, screen, names)
+    )
+
+
+def private_findings(
+    template: Template, team: Team, screen: Screen, names: Mapping[str, str]
+) -> list[Finding]:
+    """The security levels private tickets of the team get: on the screen and among its levels."""
+    findings: list[Finding] = []
+    seen: list[dict[str, Any]] = []
+    for bucket in template.buckets:
+        level = template.private.security_field(team.key, bucket.key)
+        if level is None or level in seen:
+            continue
+        seen.append(level)
+        what = f"private.security_levels {next(iter(level.values()))!r}"
+        found = _value_findings(what, "security", level, screen, names)
+        allowed_ids = _allowed(screen.get("security"), "id")
+        if not found and "id" in level and allowed_ids is not None and level["id"] not in allowed_ids:
+            found = [Finding("fail", f"{what}: not allowed by Jira: {level['id']}")]
+        findings += found
+    return findings
 
 
 def bucket_findings(bucket: Bucket, screen: Screen, names: Mapping[str, str]) -> list[Finding]:

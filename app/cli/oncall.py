@@ -25,6 +25,7 @@ from app.domain.oncall import (
     shift_at,
     shifts,
 )
+from app.domain.shadowing import role_name
 
 HEADERS = ("TEAM", "SHIFT", "ON CALL", "FROM", "UNTIL", "UNTIL (UTC)", "SOURCE")
 
@@ -132,7 +133,9 @@ def _team_rows(key: str, rotation: Rotation, at: datetime, following: int) -> li
 
 
 def _row(key: str, label: str, rotation: Rotation, shift: Shift) -> tuple[str, ...]:
-    person = shift.lead if shift.shadow is None else f"{shift.lead} (shadow {shift.shadow})"
+    person = (
+        shift.lead if shift.shadow is None else f"{shift.lead} ({role_name(shift.pairing)} {shift.shadow})"
+    )
     return (
         key,
         label,

@@ -17,6 +17,13 @@ rotation:
   swaps:                                        # the shift beginning on this date is taken by `with`
     - {shift_start: 2024-03-18, with: U0CAROL}
   usergroup: S0ONCALL                           # Slack user group id (S…) or handle to keep in sync
+  shadows:                                      # a shadow for the shift beginning on this date
+    - {shift_start: 2024-03-25, person: U0FRANK}
+  onboarding:                                   # new members learn by shadowing, one after the other
+    new_members: [U0GRACE, U0HEIDI]
+    from: 2024-04-01                            # the first shift beginning on or after this day
+    shadow_shifts: 2                            # first they shadow whoever leads
+    reverse_shadow_shifts: 2                    # then they lead, that person as their reverse shadow
 ```
 
 Shifts start on `start + k * period` at `handoff.time`, local time, so a weekly shift that spans a DST
@@ -29,7 +36,14 @@ Without `support` the team answers Mon-Fri 09:00-17:00. A weekly rotation's `sta
 
 A swap replaces the lead of one whole shift, wherever its handoffs fall; to trade two shifts, list two
 swaps. An override replaces whoever is on call, lead or swap, during an arbitrary time range; overrides
-may not overlap each other. Neither needs its person to be one of `members`.
+may not overlap each other. Neither needs its person to be one of `members`. An override may name its
+own `shadow`; without one nobody shadows during it.
+
+Onboarding: each new member, in order, shadows the lead of `shadow_shifts` consecutive shifts, then
+leads `reverse_shadow_shifts` shifts with the person the rotation (or a swap) has down for each of them
+as reverse shadow; the next new member starts with the shift after that. A `shadows` entry names the
+shadow of one shift explicitly and wins over onboarding for that shift. Add a new member to `members`
+once they are done.
 """
 
 from __future__ import annotations
@@ -231,7 +245,7 @@ class Support(_Strict):
 
 
 class Override(_Strict):
-    """`person` is on call from `from` until `to`.
+    """`person` is on call from `from` until `to`, with `shadow` (if any) shadowing them.
 
     Datetimes without an offset are wall-clock times in the rotation's zone; a date `from` starts at
     that day's local midnight and a date `to` includes the whole day.
@@ -240,6 +254,7 @@ class Override(_Strict):
     from_: DateOrDateTime = Field(alias="from")
     to: DateOrDateTime
     person: Member
+    shadow: Member | None = None
 
     def interval(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The half-open UTC interval [start, end) the override covers."""
@@ -253,6 +268,35 @@ class Swap(_Strict):
     with_: Member = Field(alias="with")
 
 
+class ShadowShift(_Strict):
+    """`person` shadows the lead of the shift that begins on the local date `shift_start`."""
+
+    shift_start: date
+    person: Member
+
+
+class Onboarding(_Strict):
+    """New members, in order, shadow and then lead with a reverse shadow, starting at `from`."""
+
+    new_members: tuple[Member, ...] = Field(min_length=1)
+    from_: date = Field(alias="from")
+    shadow_shifts: int = Field(default=2, ge=0, le=52)
+    reverse_shadow_shifts: int = Field(default=2, ge=0, le=52)
+
+    @model_validator(mode="after")
+    def _some_shifts(self) -> Onboarding:
+        if self.shadow_shifts + self.reverse_shadow_shifts == 0:
+            raise ValueError("shadow_shifts and reverse_shadow_shifts are both 0; give one of them shifts")
+        duplicates = sorted({m for m in self.new_members if self.new_members.count(m) > 1})
+        if duplicates:
+            raise ValueError(f"new_members lists {', '.join(duplicates)} more than once")
+        return self
+
+    @property
+    def shifts_per_member(self) -> int:
+        return self.shadow_shifts + self.reverse_shadow_shifts
+
+
 class Rotation(_Strict):
     members: tuple[Member, ...] = Field(min_length=1)
     period: Period
@@ -264,6 +308,8 @@ class Rotation(_Strict):
     overrides: tuple[Override, ...] = ()
     swaps: tuple[Swap, ...] = ()
     usergroup: UserGroup | None = None
+    shadows: tuple[ShadowShift, ...] = ()
+    onboarding: Onboarding | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Rotation:
@@ -272,6 +318,7 @@ class Rotation(_Strict):
             raise ValueError(f"members lists {', '.join(duplicates)} more than once; list each person once")
         self._check_handoff()
         self._check_swaps()
+        self._check_shadows()
         self._check_overrides(self.zone)
         return self
 
@@ -332,6 +379,30 @@ class Rotation(_Strict):
             if day in seen:
                 raise ValueError(f"two swaps for the shift beginning {day}; keep one")
             seen.add(day)
+
+    def first_index_on_or_after(self, day: date) -> int:
+        """The number of the first shift beginning on or after the local date `day` (0 at the earliest)."""
+        offset = (day - self.start).days
+        return max(0, -(-offset // self.period_days))
+
+    def _check_shadows(self) -> None:
+        seen: set[date] = set()
+        for entry in self.shadows:
+            day = entry.shift_start
+            self._check_shift_day("shadow", day)
+            if day in seen:
+                raise ValueError(f"two shadows for the shift beginning {day}; keep one")
+            seen.add(day)
+
+    def _check_shift_day(self, what: str, day: date) -> None:
+        step = self.period_days
+        offset = (day - self.start).days
+        if offset < 0 or offset % step:
+            earlier = self.start + timedelta(days=max(offset, 0) // step * step)
+            raise ValueError(
+                f"{what} shift_start {day} is not a day a shift begins: shifts begin every {step} day(s) "
+                f"from {self.start}, e.g. {earlier} or {earlier + timedelta(days=step)}"
+            )
 
     def _check_overrides(self, zone: ZoneInfo) -> None:
         spans: list[tuple[datetime, datetime, Override]] = []

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from app.config.private import PrivatePath
 from app.config.rotation import Rotation
 from app.config.sla import JiraSync, SlaPolicy
 
@@ -321,10 +322,15 @@ class Template(_Strict):
     messages: Messages = Messages()
     sla: SlaPolicy = SlaPolicy()
     sync: JiraSync = JiraSync()
+    private: PrivatePath = PrivatePath()
 
     @model_validator(mode="after")
     def _consistent(self) -> Template:
         if problems := self.sla.problems(priorities=self.priorities, team_keys=[t.key for t in self.teams]):
+            raise ValueError("; ".join(problems))
+        if problems := self.private.problems(
+            team_keys=[t.key for t in self.teams], bucket_keys=[b.key for b in self.buckets]
+        ):
             raise ValueError("; ".join(problems))
         _unique("teams", [t.key for t in self.teams])
         _unique("buckets", [b.key for b in self.buckets])

@@ -69,6 +69,15 @@ class TrackerUser:
             return {"name": self.name}
         raise ValueError("a Jira user needs an accountId (Cloud) or a name (Data Center)")
 
+    @property
+    def identifier(self) -> str:
+        """How endpoints that take a bare user (watchers) name them: accountId on Cloud, name on DC."""
+        if self.account_id is not None:
+            return self.account_id
+        if self.name is not None:
+            return self.name
+        raise ValueError("a Jira user needs an accountId (Cloud) or a name (Data Center)")
+
 
 @dataclass(frozen=True)
 class IssueRef:

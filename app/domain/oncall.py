@@ -5,8 +5,9 @@ datetimes that share one `ZoneInfo` compare and subtract by wall clock (PEP 495)
 169-hour shift across a DST change look like 168 hours. Show them with `.astimezone(rotation.zone)`.
 
 The timeline is the base rotation (shift k begins at `rotation.handoff_utc(k)` and is led by
-`members[k % len(members)]`), with swaps replacing the lead of whole shifts and overrides replacing
-whoever is on call during their range. An instant exactly at a boundary belongs to the shift that
+`members[k % len(members)]`), with swaps replacing the lead of whole shifts, shadows and onboarding
+pairing a second person with the lead (`app.domain.shadowing`), and overrides replacing whoever is on
+call (lead and shadow) during their range. An instant exactly at a boundary belongs to the shift that
 begins there.
 """
 
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from app.config.rotation import WEEKDAYS, Rotation, day_start_utc
+from app.domain.shadowing import Pairing, pair_for_shift
 
 Source = Literal["rotation", "override", "swap"]
 
@@ -27,13 +29,23 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 @dataclass(frozen=True)
 class Shift:
-    """A stretch of time with one person on call; `start` and `end` are UTC, `end` is exclusive."""
+    """A stretch of time with one lead on call; `start` and `end` are UTC, `end` is exclusive.
+
+    `shadow` is a second person on call with the lead: a learner (`pairing` "shadow") or, while a new
+    member leads their first shifts, the experienced person backing them up ("reverse_shadow").
+    """
 
     start: datetime
     end: datetime
     lead: str
-    shadow: str | None = None  # filled once rotations have shadows
+    shadow: str | None = None
     source: Source = "rotation"
+    pairing: Pairing | None = None
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Everyone on call in this shift: the lead, then the shadow."""
+        return (self.lead,) if self.shadow is None else (self.lead, self.shadow)
 
     @property
     def duration(self) -> timedelta:
@@ -132,9 +144,12 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _overrides(rotation: Rotation) -> list[tuple[datetime, datetime, str]]:
+def _overrides(rotation: Rotation) -> list[tuple[datetime, datetime, str, str | None]]:
     zone = rotation.zone
-    return sorted((*o.interval(zone), o.person) for o in rotation.overrides)
+    spans = [
+        (*o.interval(zone), o.person, o.shadow if o.shadow != o.person else None) for o in rotation.overrides
+    ]
+    return sorted(spans, key=lambda span: span[0])
 
 
 def _base_index(rotation: Rotation, instant: datetime) -> int:
@@ -158,25 +173,26 @@ def _lead(rotation: Rotation, index: int) -> tuple[str, Source]:
 
 def _segment_at(rotation: Rotation, instant: datetime) -> Shift | None:
     overrides = _overrides(rotation)
-    for begin, end, person in overrides:
+    for begin, end, person, shadow in overrides:
         if begin <= instant < end:
-            return Shift(begin, end, person, source="override")
+            return Shift(begin, end, person, shadow, source="override", pairing="shadow" if shadow else None)
     index = _base_index(rotation, instant)
     if index < 0:
         return None
     begin, end = rotation.handoff_utc(index), rotation.handoff_utc(index + 1)
-    lead, source = _lead(rotation, index)
-    for override_begin, override_end, _ in overrides:
+    scheduled, source = _lead(rotation, index)
+    pair = pair_for_shift(rotation, index, scheduled)
+    for override_begin, override_end, _, _ in overrides:
         if begin < override_end <= instant:
             begin = override_end
         if instant < override_begin < end:
             end = override_begin
-    return Shift(begin, end, lead, source=source)
+    return Shift(begin, end, pair.lead, pair.shadow, source=source, pairing=pair.pairing)
 
 
 def _next_covered(rotation: Rotation, instant: datetime) -> datetime:
     """The first instant after `instant` at which someone is on call (only called when nobody is)."""
-    later = [begin for begin, _, _ in _overrides(rotation) if begin > instant]
+    later = [begin for begin, _, _, _ in _overrides(rotation) if begin > instant]
     return min([rotation.handoff_utc(0), *later])
 
 

@@ -24,6 +24,7 @@ from app.domain.oncall import (
     next_support_window,
     shifts,
 )
+from app.domain.shadowing import Pairing, role_name
 from app.domain.sla_risk import AtRisk
 
 _USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
@@ -127,6 +128,16 @@ class HandoffFacts:
     skipped: tuple[str, ...] = ()
     at_risk: Sequence[AtRisk] | None = None
     """Open tickets at SLA risk, most at risk first; None when the template sets no SLA."""
+    shadow: str | None = None  # the shadow's Slack user id, when the shift has one still in Slack
+    pairing: Pairing | None = None
+
+
+def _with_shadow(facts: HandoffFacts) -> str:
+    if facts.shadow is None:
+        return ""
+    if facts.pairing == "reverse_shadow":
+        return f", with <@{facts.shadow}> as reverse shadow"
+    return f", with <@{facts.shadow}> shadowing"
 
 
 def handoff_message(facts: HandoffFacts) -> str:
@@ -139,7 +150,8 @@ def handoff_message(facts: HandoffFacts) -> str:
     )
     lines = [
         f":arrows_counterclockwise: *{facts.team_name} on call*: <@{facts.incoming}> is on call now"
-        f"{taking_over}, until {format_local(rotation, facts.shift.end)}.{_handle(facts.usergroup)}",
+        f"{_with_shadow(facts)}{taking_over}, until {format_local(rotation, facts.shift.end)}."
+        f"{_handle(facts.usergroup)}",
         _open_line(rotation, facts.open_interrupts),
     ]
     if facts.at_risk:
@@ -156,13 +168,48 @@ def briefing_text(facts: HandoffFacts) -> str:
         if facts.usergroup and facts.usergroup.handle
         else ""
     )
+    lines = [
+        f":wave: You are *{facts.team_name}* on call from {format_local(rotation, facts.shift.start)} "
+        f"until {format_local(rotation, facts.shift.end)}.",
+        f"New interrupt tickets are assigned to you in Jira{reach}.",
+    ]
+    if facts.shadow is not None:
+        if facts.pairing == "reverse_shadow":
+            lines.append(
+                f"You *lead* this shift; <@{facts.shadow}> is your *reverse shadow*: "
+                "they back you up and are there for questions."
+            )
+        else:
+            lines.append(
+                f"You *lead* this shift; <@{facts.shadow}> *shadows* you to learn: "
+                "show them what you do and why."
+            )
+    lines += [_open_line(rotation, facts.open_interrupts), f"The team answers {describe_support(rotation)}."]
+    return "\n".join(lines)
+
+
+def shadow_briefing_text(facts: HandoffFacts) -> str:
+    """The DM to the shadow: their role, the lead, and what they will see."""
+    rotation = facts.rotation
+    span = f"from {format_local(rotation, facts.shift.start)} until {format_local(rotation, facts.shift.end)}"
+    if facts.pairing == "reverse_shadow":
+        role = (
+            f"You are the *reverse shadow* of <@{facts.incoming}>, who leads *{facts.team_name}* on call "
+            f"{span}: they take the tickets, you back them up."
+        )
+    else:
+        role = (
+            f"You *shadow* <@{facts.incoming}>, who leads *{facts.team_name}* on call {span}: "
+            "follow along and ask questions."
+        )
+    reach = (
+        f" @{facts.usergroup.handle} reaches you both." if facts.usergroup and facts.usergroup.handle else ""
+    )
     return "\n".join(
         [
-            f":wave: You are *{facts.team_name}* on call from {format_local(rotation, facts.shift.start)} "
-            f"until {format_local(rotation, facts.shift.end)}.",
-            f"New interrupt tickets are assigned to you in Jira{reach}.",
+            f":eyes: {role}",
+            f"New interrupt tickets are assigned to <@{facts.incoming}>; you are added as a watcher.{reach}",
             _open_line(rotation, facts.open_interrupts),
-            f"The team answers {describe_support(rotation)}.",
         ]
     )
 
@@ -241,14 +288,22 @@ def oncall_summary(template: Template, team_key: str, now: datetime) -> str:
     current, following = shifts(rotation, now, 2)
     if current.start > now:  # not started yet: `shifts` begins with the first shift
         first = f"*{team.name}* on call starts {format_local(rotation, current.start)}"
-        return f"{first} with {member_mention(current.lead)}{handle}.\n{support}"
+        return f"{first} with {member_mention(current.lead)}{shadow_note(current)}{handle}.\n{support}"
     lines = [
-        f"*{team.name}* on call: {member_mention(current.lead)} until "
+        f"*{team.name}* on call: {member_mention(current.lead)}{shadow_note(current)} until "
         f"{format_local(rotation, current.end)}{_source(current)}{handle}.",
-        f"Next: {member_mention(following.lead)} from {format_local(rotation, following.start)}.",
+        f"Next: {member_mention(following.lead)}{shadow_note(following)} "
+        f"from {format_local(rotation, following.start)}.",
         support,
     ]
     return "\n".join(lines)
+
+
+def shadow_note(shift: Shift) -> str:
+    """' (shadow: <@U…>)' or ' (reverse shadow: <@U…>)' after the lead; empty without a shadow."""
+    if shift.shadow is None:
+        return ""
+    return f" ({role_name(shift.pairing)}: {member_mention(shift.shadow)})"
 
 
 def _support_now(rotation: Rotation, now: datetime) -> str:

@@ -106,6 +106,13 @@ class Tracker(Protocol):
 
     async def assign_issue(self, key: str, user: TrackerUser) -> None: ...
 
-    async def open_interrupts(self, project: str, label: str) -> OpenInterrupts:
-        """Unresolved issues of `project` carrying `label`: count, oldest, and a link to the search."""
+    async def add_watcher(self, key: str, user: TrackerUser) -> None:
+        """Add `user` to the issue's watchers (harmless when they already watch it)."""
+        ...
+
+    async def open_interrupts(
+        self, project: str, label: str, *, exclude_label: str | None = None
+    ) -> OpenInterrupts:
+        """Unresolved issues of `project` carrying `label` (and not `exclude_label`): count, oldest, and
+        a link to the search."""
         ...

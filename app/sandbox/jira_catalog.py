@@ -34,6 +34,7 @@ SYSTEM_FIELDS: Final = (
     ("watches", "Watchers", ("watchers",), "watches", True, False),
     ("environment", "Environment", ("environment",), "string", True, True),
     ("duedate", "Due date", ("due", "duedate"), "date", True, True),
+    ("security", "Security Level", ("level",), "securitylevel", True, True),
 )
 
 # custom field kind -> (schema type, array item type, custom field type key)
@@ -231,6 +232,12 @@ def create_fields_json(render: Renderer, project: Project, issue_type: IssueType
             allowedValues=[render.priority(p) for p in render.state.priorities],
         ),
         meta("duedate", "Due date", "date"),
+        meta(
+            "security",
+            "Security Level",
+            "securitylevel",
+            allowedValues=[render.security_level(level) for level in render.state.security_levels],
+        ),
     ]
     for custom in render.state.custom_fields.values():
         extra: dict[str, Any] = {}

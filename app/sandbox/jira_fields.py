@@ -208,6 +208,12 @@ class FieldRules:
             return reporter
         if name == "duedate":
             return self._date(name, value, errors)
+        if name == "security":
+            level = None if value is None else self._named(value, self.state.security_levels)
+            if value is not None and level is None:
+                errors[name] = "Security level specified is not valid."
+                return _INVALID
+            return level
         if name in self.state.custom_fields:
             custom = self.state.custom_fields[name]
             if custom.options:

@@ -149,6 +149,7 @@ class Issue:
     priority: Priority | None = None
     resolution: Resolution | None = None
     resolutiondate: datetime | None = None
+    security: SecurityLevel | None = None
     custom: dict[str, Any] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
     remote_links: list[RemoteLink] = field(default_factory=list)
@@ -180,6 +181,22 @@ DEFAULT_PRIORITIES = (
     Priority("4", "Low", 4, "#707070"),
     Priority("5", "Lowest", 5, "#999999"),
 )
+
+
+@dataclass(frozen=True)
+class SecurityLevel:
+    """An issue security level: who may see an issue that carries it."""
+
+    id: str
+    name: str
+    description: str
+
+
+DEFAULT_SECURITY_LEVELS = (
+    SecurityLevel("10100", "Staff only", "Only employees can see the issue."),
+    SecurityLevel("10101", "Security team", "Only the security team and the reporter can see the issue."),
+)
+
 DEFAULT_RESOLUTIONS = (
     Resolution("10000", "Done", "Work has been completed on this issue."),
     Resolution("10001", "Won't Do", "This issue won't be actioned."),

@@ -23,6 +23,7 @@ from app.sandbox.jira_models import (
     Project,
     RemoteLink,
     Resolution,
+    SecurityLevel,
     Status,
     User,
     timestamp,
@@ -185,6 +186,16 @@ class Renderer:
             "name": resolution.name,
         }
 
+    def security_level(self, level: SecurityLevel | None) -> dict[str, Any] | None:
+        if level is None:
+            return None
+        return {
+            "self": f"{self.api}/securitylevel/{level.id}",
+            "id": level.id,
+            "description": level.description,
+            "name": level.name,
+        }
+
     # -- issues --------------------------------------------------------------------------------
     def issue(self, issue: Issue, selection: FieldSelection) -> dict[str, Any]:
         if selection.only_ids and not selection.names & {"key", "issuekey"}:
@@ -227,6 +238,8 @@ class Renderer:
             return self.status(issue.status)
         if name == "resolution":
             return self.resolution(issue.resolution)
+        if name == "security":
+            return self.security_level(issue.security)
         if name == "issuetype":
             return self.issue_type(issue.issue_type)
         if name == "project":

@@ -18,6 +18,7 @@ from app.sandbox import jql
 from app.sandbox.jira_models import (
     DEFAULT_PRIORITIES,
     DEFAULT_RESOLUTIONS,
+    DEFAULT_SECURITY_LEVELS,
     DONE,
     IN_PROGRESS,
     STATUS_CATEGORIES,
@@ -64,6 +65,7 @@ class JiraState:
             Transition("31", "Done", DONE),
         ]
         self.resolutions: list[Resolution] = list(DEFAULT_RESOLUTIONS)
+        self.security_levels = list(DEFAULT_SECURITY_LEVELS)  # one issue security scheme for every project
         self.custom_fields: dict[str, CustomField] = {}
         # (permission key, project key or None for every project) that no caller holds
         self.denied_permissions: set[tuple[str, str | None]] = set()

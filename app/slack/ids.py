@@ -29,6 +29,9 @@ class ActionId(StrEnum):
     """The intake modal's team select (shown only when several teams could own the request)."""
     intake_input = "ib_intake_input"
     """Every other element of the intake modal; its `block_id` says which field it is."""
+    ask_privately = "ib_ask_privately"
+    """"Ask privately" under the answer to a DM: opens the intake modal for a private request; its value is
+    a signed `PrivateAsk` (app/slack/private_ask.py)."""
     prevention_note = "ib_prevention_note"
     """"Add a prevention note" under the message asking a ticket's resolver what would prevent a repeat;
     its value is a signed `TicketRef`."""

@@ -33,6 +33,7 @@ from app.slack.modal import intake_view
 from app.slack.modal_metadata import IntakeModalMeta, decode_intake_meta, encode_intake_meta
 from app.slack.modal_submission import IntakeForm, parse_submission, state_values
 from app.slack.prevention import PreventionDeps, PreventionNotes
+from app.slack.private_ask import modal_mode, private_modal_meta
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
 from app.store.group_commit import GroupCommitWriter
@@ -156,6 +157,8 @@ class Interactions:
             elif action_id == ActionId.open_modal:
                 meta = IntakeModalMeta(source="dm", requester=_user_id(payload))
                 await self._open(payload, meta, summary="", description="", channel=None)
+            elif action_id == ActionId.ask_privately:
+                await self._open_private(payload, str(action.get("value") or ""))
         return EMPTY_ACK
 
     async def view_submission(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
@@ -218,7 +221,7 @@ class Interactions:
             selected_bucket=bucket,
             values=values if values is not None else {"summary": summary, "description": description},
             private_metadata=encode_intake_meta(meta, key=self._d.metadata_key),
-            mode="edit" if meta.source == "edit" else "raise",
+            mode=modal_mode(meta.source),
         )
         try:
             await self._d.chat.open_view(str(payload.get("trigger_id") or ""), view)
@@ -228,6 +231,21 @@ class Interactions:
             log.warning("trigger expired before views.open", extra={"slack.user_id": meta.requester})
             if channel:
                 await self._quietly_ephemeral(channel, meta.requester, EXPIRED_TRIGGER_TEXT)
+
+    async def _open_private(self, payload: Mapping[str, Any], value: str) -> None:
+        template = self._d.template()
+        team = _single_team_key(template, None)
+        try:
+            meta = private_modal_meta(
+                payload, value, key=self._d.metadata_key, team=team, enabled=template.private.enabled
+            )
+        except MetadataError as exc:
+            channel = str((payload.get("channel") or {}).get("id") or "")
+            await self._quietly_ephemeral(channel, _user_id(payload), str(exc))
+            return
+        # Not prefilled from the DM: that would cost a Slack call before views.open, and the worker
+        # quotes the DM in the ticket's description anyway.
+        await self._open(payload, meta, summary="", description="", channel=meta.channel)
 
     async def _rerender(self, payload: Mapping[str, Any]) -> None:
         view = payload.get("view") or {}
@@ -247,7 +265,7 @@ class Interactions:
             selected_bucket=str(values.get("bucket") or "") or None,
             values=values,
             private_metadata=str(view.get("private_metadata")),
-            mode="edit" if meta.source == "edit" else "raise",
+            mode=modal_mode(meta.source),
         )
         try:
             await self._d.chat.update_view(str(view.get("id")), new_view, view_hash=view.get("hash"))
@@ -324,7 +342,7 @@ class Interactions:
         form: TicketForm,
     ) -> Callable[[Connection], None]:
         now = self._d.clock()
-        from_message = meta.source == "message" and meta.channel is not None
+        from_message = meta.source in ("message", "private") and meta.channel is not None
         channel = meta.channel if from_message and meta.channel else team.channels[0]
 
         def unit(conn: Connection) -> None:

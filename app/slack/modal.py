@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DatePickerElement,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -47,7 +48,7 @@ OPTION_TEXT_MAX = 75
 CONTEXT_TEXT_MAX = 3000
 ELLIPSIS = "…"
 
-ModalMode = Literal["raise", "edit"]
+ModalMode = Literal["raise", "edit", "private"]
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 USER_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -80,7 +81,12 @@ ELEMENT_TYPES: dict[str, str] = {
 _TEXTS: dict[ModalMode, tuple[str, str, CallbackId]] = {
     "raise": ("Raise an interrupt", "Raise", CallbackId.intake_modal),
     "edit": ("Edit interrupt", "Save", CallbackId.edit_modal),
+    "private": ("Ask privately", "Send privately", CallbackId.intake_modal),
 }
+PRIVATE_NOTE = (
+    ":lock: Private: nothing is posted in a channel. Only the on-call person (and who can see the Jira "
+    "ticket) will read this; we answer you in this DM."
+)
 
 
 def intake_view(
@@ -105,6 +111,8 @@ def intake_view(
         raise ValueError(f"private_metadata is {len(private_metadata)} characters; Slack allows 3000")
     bucket = _find_bucket(template, selected_bucket)
     blocks = _blocks(template, teams, selected_team, bucket, values)
+    note = [ContextBlock(elements=[MarkdownTextObject(text=PRIVATE_NOTE)])] if mode == "private" else []
+    blocks = [*note, *blocks]
     title, submit, callback_id = _TEXTS[mode]
     view = View(
         type="modal",
@@ -120,7 +128,7 @@ def intake_view(
     if bucket is not None and _json_size(rendered) > VIEW_BYTES_MAX:
         # The template check bounds everything but free text typed into the bucket's inputs; on a
         # re-render Slack keeps that text anyway (same block ids), so it is the part to drop.
-        view.blocks = _blocks(template, teams, selected_team, bucket, values, free_text=False)
+        view.blocks = [*note, *_blocks(template, teams, selected_team, bucket, values, free_text=False)]
         rendered = view.to_dict()
     if _json_size(rendered) > VIEW_BYTES_MAX:
         raise ValueError(f"the intake view is {_json_size(rendered)} bytes; Slack allows {VIEW_BYTES_MAX}")

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from app.slack.metadata import PRIVATE_METADATA_MAX, Metadata, decode, encode
 
-IntakeSource = Literal["message", "global", "command", "dm", "edit"]
+IntakeSource = Literal["message", "global", "command", "dm", "edit", "private"]
 
 _TS = r"^\d{1,12}\.\d{1,9}$"
 
@@ -21,8 +21,10 @@ class IntakeModalMeta(Metadata):
     """Context of one intake modal.
 
     `source` says what opened it: the message shortcut ("message", with `channel` and `message_ts`),
-    the global shortcut, the slash command, a DM prompt, or the "Edit details" button ("edit", with
-    `ticket_id`). `team` is set when the team is already known, so the modal shows no team select.
+    the global shortcut, the slash command, a DM prompt, the "Ask privately" button under a DM answer
+    ("private", with the DM as `channel` and the requester's message as `message_ts`), or the "Edit
+    details" button ("edit", with `ticket_id`). `team` is set when the team is already known, so the
+    modal shows no team select.
     """
 
     v: Literal[1] = 1
@@ -37,7 +39,7 @@ class IntakeModalMeta(Metadata):
 
     @model_validator(mode="after")
     def _source_has_its_context(self) -> IntakeModalMeta:
-        if self.source == "message" and (self.channel is None or self.message_ts is None):
+        if self.source in ("message", "private") and (self.channel is None or self.message_ts is None):
             raise ValueError("a modal raised from a message needs channel and message_ts")
         if self.source == "edit" and self.ticket_id is None:
             raise ValueError("an edit modal needs ticket_id")

@@ -19,6 +19,7 @@ class Handoff:
     briefing_ts: str | None
     thanks_ts: str | None
     completed_at: float | None
+    shadow_briefing_ts: str | None = None
 
 
 def open_handoff(conn: Connection, team: str, shift_start: float, *, now: float) -> Handoff:
@@ -38,6 +39,7 @@ def open_handoff(conn: Connection, team: str, shift_start: float, *, now: float)
         briefing_ts=row.briefing_ts,
         thanks_ts=row.thanks_ts,
         completed_at=row.completed_at,
+        shadow_briefing_ts=row.shadow_briefing_ts,
     )
 
 

@@ -98,6 +98,8 @@ handoffs = Table(
     Column("message_ts", String(32)),
     Column("briefing_ts", String(32)),
     Column("thanks_ts", String(32)),
+    Column("shadow_user", String(32)),  # who shadowed (migration 0007)
+    Column("shadow_briefing_ts", String(32)),  # the shadow's briefing DM (migration 0007)
     Column("completed_at", Float),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),

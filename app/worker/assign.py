@@ -7,6 +7,7 @@ the same assignee twice is harmless, so a retry simply assigns again.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from app.domain.errors import NotReadyError
@@ -14,8 +15,10 @@ from app.domain.models import ReplyPost, TicketForm, TrackerUser
 from app.domain.oncall import RotationNotStarted
 from app.store.jobs import Job
 from app.store.tickets import Ticket
-from app.worker.oncall_people import OnCallPerson, resolve_oncall
+from app.worker.oncall_people import OnCallPerson, resolve_oncall, slack_member
 from app.worker.ticket_jobs import TicketJobBase
+
+log = logging.getLogger(__name__)
 
 UNASSIGNED_METADATA_TYPE = "interrupt_bridge_unassigned"
 # The note reads best under the redirect reply; waiting for it is bounded so a reply that never
@@ -28,9 +31,7 @@ class AssignJobs(TicketJobBase):
         ticket = await self._created(job)
         template = self._ctx.template()
         team = template.team(ticket.team)
-        if team.rotation is None or _assignee_chosen(
-            ticket, team.jira.fields, template.bucket(ticket.bucket).fields
-        ):
+        if team.rotation is None:
             return
         try:
             oncall = await resolve_oncall(
@@ -39,6 +40,9 @@ class AssignJobs(TicketJobBase):
         except RotationNotStarted:
             return
         if oncall is None:  # nobody in the rotation is in Slack; the handoff raises the alert
+            return
+        await self._watch_by_shadow(ticket, oncall)
+        if _assignee_chosen(ticket, team.jira.fields, template.bucket(ticket.bucket).fields):
             return
         found = await self._jira_user(oncall)
         if found is not None:
@@ -53,6 +57,26 @@ class AssignJobs(TicketJobBase):
         if email is None:
             return None
         return await self._ctx.tracker.find_user_by_email(email)
+
+    async def _watch_by_shadow(self, ticket: Ticket, oncall: OnCallPerson) -> None:
+        """The shift's shadow (or reverse shadow) watches the ticket the lead is assigned.
+
+        Adding a watcher twice is harmless, so a retry adds again. A shadow without a Jira account
+        (or gone from Slack) is logged and skipped: the lead's assignment matters more.
+        """
+        member = oncall.shift.shadow
+        if member is None or member == oncall.member:
+            return
+        user = await slack_member(self._ctx.chat, member)
+        email = user.email if user is not None and user.email else (member if "@" in member else None)
+        found = await self._ctx.tracker.find_user_by_email(email) if email is not None else None
+        if found is None:
+            log.warning(
+                "no Jira account for the shadow; not added as a watcher",
+                extra={"oncall.member": member, "jira.key": ticket.jira_key},
+            )
+            return
+        await self._ctx.tracker.add_watcher(str(ticket.jira_key), found)
 
     async def _note_unassigned(self, job: Job, ticket: Ticket, oncall: OnCallPerson) -> None:
         chat = self._ctx.chat

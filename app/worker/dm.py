@@ -6,10 +6,14 @@ offers a button that opens the intake modal for people who prefer the form.
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
+from typing import Any
 
+from slack_sdk.models.blocks import ButtonElement, SectionBlock
+
+from app.domain.errors import ExternalError
 from app.domain.models import ReplyPost
 from app.slack.ids import ActionId
+from app.slack.private_ask import ask_privately_button
 from app.store.jobs import Job
 from app.worker.ticket_jobs import TicketJobBase
 
@@ -32,13 +36,22 @@ class DmJobs(TicketJobBase):
         if job.attempts > 1 and await chat.find_reply(channel, ts, DM_METADATA_TYPE, "ts", ts):
             return
         template = self._ctx.template()
-        text = dm_redirect_text([team.channels[0] for team in template.teams])
-        blocks = [
-            SectionBlock(text=text).to_dict(),
-            ActionsBlock(
-                elements=[ButtonElement(text="Open a request", action_id=ActionId.open_modal, value="dm")]
-            ).to_dict(),
-        ]
+        channels = [team.channels[0] for team in template.teams]
+        text = dm_redirect_text(channels)
+        public = ButtonElement(
+            text=await self._public_label(channels), action_id=ActionId.open_modal, value="dm"
+        )
+        buttons: list[dict[str, Any]] = [public.to_dict()]
+        if template.private.enabled:
+            text += (
+                " If you would rather not ask in public, ask privately: only the on-call person will see it."
+            )
+            buttons.append(
+                ask_privately_button(
+                    requester=job.payload["user"], channel=channel, message_ts=ts, key=self._ctx.metadata_key
+                )
+            )
+        blocks = [SectionBlock(text=text).to_dict(), {"type": "actions", "elements": buttons}]
         await chat.post_reply(
             ReplyPost(
                 channel=channel,
@@ -49,3 +62,14 @@ class DmJobs(TicketJobBase):
                 metadata={"ts": ts},
             )
         )
+
+    async def _public_label(self, channels: list[str]) -> str:
+        """'Ask in #platform-support' for one support channel, else 'Ask in a channel'."""
+        if len(channels) == 1:
+            try:
+                name = await self._ctx.chat.channel_name(channels[0])
+            except ExternalError:
+                name = ""
+            if name and name != channels[0]:
+                return f"Ask in #{name}"[:75]  # Slack's limit on a button's text
+        return "Ask in a channel"

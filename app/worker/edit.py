@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.domain.errors import NotReadyError
 from app.domain.models import IssueUpdate, TicketForm
+from app.domain.private import is_private
 from app.store import tickets as ticket_store
 from app.store.jobs import Job
 from app.worker.follow_ups import FollowUpJobs
@@ -21,6 +22,10 @@ class EditJobs(FollowUpJobs):
         old, new = template.bucket(ticket.bucket), template.bucket(payload["bucket"])
         old_labels = {f"bucket-{old.key}", *old.labels}
         new_labels = {f"bucket-{new.key}", *new.labels}
+        fields = {**new.fields, **form.jira_fields}
+        level = template.private.security_field(ticket.team, new.key) if is_private(ticket.source) else None
+        if level is not None:  # a private ticket moved to another bucket takes that bucket's level
+            fields["security"] = level
         await self._ctx.tracker.update_issue(
             IssueUpdate(
                 key=ticket.jira_key,
@@ -28,7 +33,7 @@ class EditJobs(FollowUpJobs):
                 priority=payload["priority"],
                 add_labels=tuple(sorted(new_labels - old_labels)),
                 remove_labels=tuple(sorted(old_labels - new_labels)),
-                fields={**new.fields, **form.jira_fields},
+                fields=fields,
             )
         )
         await self._update(ticket.id, bucket=new.key, priority=payload["priority"], form=form.to_json())

@@ -6,6 +6,7 @@ import asyncio
 
 from app.domain.errors import NotReadyError
 from app.domain.models import ReplyPost
+from app.domain.private import is_private, private_answer_text
 from app.slack.blocks import redirect_blocks, redirect_fallback_text
 from app.slack.metadata import TicketRef, encode
 from app.store import tickets as ticket_store
@@ -49,6 +50,12 @@ class FollowUpJobs(TicketJobBase):
         oncall = await redirect_values(self._ctx.chat, template, ticket, now=self._ctx.clock())
         values = message_values(template, ticket, reactor_id=ticket.reactor_id, oncall=oncall)
         text = template.messages.redirect.format(**values).strip()
+        if is_private(ticket.source):  # no page, no channel talk: this is the requester's DM thread
+            text = private_answer_text(
+                ticket_key=values["ticket_key"],
+                ticket_url=values["ticket_url"],
+                team_name=template.team(ticket.team).name,
+            )
         edit_value = encode(
             TicketRef(ticket_id=ticket.id, channel=ticket.channel_id, message_ts=ticket.message_ts),
             key=self._ctx.metadata_key,

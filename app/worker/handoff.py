@@ -37,8 +37,10 @@ from app.domain.oncall_text import (
     briefing_text,
     handoff_message,
     is_usergroup_id,
+    shadow_briefing_text,
     thanks_text,
 )
+from app.domain.private import is_private
 from app.domain.sla_risk import AtRisk, at_risk
 from app.store import handoffs as handoff_store
 from app.store import jobs as job_store
@@ -95,7 +97,8 @@ class OnCallJobs(TicketJobBase):
             await self._set(record, completed_at=self._ctx.clock())
             return
         previous = await self._previous(rotation, shift)
-        usergroup = await self._sync_group(team.key, rotation, shift, incoming)
+        shadow = await self._shadow(shift, incoming)
+        usergroup = await self._sync_group(team.key, rotation, shift, incoming, shadow)
         facts = HandoffFacts(
             team_name=team.name,
             rotation=rotation,
@@ -106,6 +109,8 @@ class OnCallJobs(TicketJobBase):
             open_interrupts=await self._open_interrupts(self._ctx.template(), team),
             skipped=incoming.skipped,
             at_risk=await self._at_risk(team),
+            shadow=shadow,
+            pairing=shift.pairing if shadow is not None else None,
         )
         chat = self._ctx.chat
         if record.message_ts is None:
@@ -115,6 +120,9 @@ class OnCallJobs(TicketJobBase):
             )
         if record.briefing_ts is None:
             await self._set(record, briefing_ts=await chat.post_dm(incoming.user.id, briefing_text(facts)))
+        if shadow is not None and record.shadow_briefing_ts is None:
+            ts = await chat.post_dm(shadow, shadow_briefing_text(facts))
+            await self._set(record, shadow_user=shadow, shadow_briefing_ts=ts)
         if previous is not None and record.thanks_ts is None:
             before, outgoing = previous
             if outgoing is not None and outgoing.user.id != incoming.user.id:
@@ -155,10 +163,25 @@ class OnCallJobs(TicketJobBase):
             return None
         return before, await resolve_oncall(self._ctx.chat, rotation, before.start)
 
+    async def _shadow(self, shift: Shift, incoming: OnCallPerson) -> str | None:
+        """The shadow's Slack user id; None without a shadow, or when they left Slack (with a warning)."""
+        if shift.shadow is None:
+            return None
+        user = await slack_member(self._ctx.chat, shift.shadow)
+        if user is None:
+            log.warning("the shadow is no longer in Slack; skipped", extra={"oncall.member": shift.shadow})
+            return None
+        return None if user.id == incoming.user.id else user.id
+
     async def _sync_group(
-        self, team_key: str, rotation: Rotation, shift: Shift, incoming: OnCallPerson
+        self,
+        team_key: str,
+        rotation: Rotation,
+        shift: Shift,
+        incoming: OnCallPerson,
+        shadow: str | None,
     ) -> UserGroupRef | None:
-        """Point the user group at the incoming person; the group when that worked, else None."""
+        """Point the user group at the incoming lead and shadow; the group when that worked, else None."""
         ref = rotation.usergroup
         if ref is None:
             return None
@@ -177,10 +200,7 @@ class OnCallJobs(TicketJobBase):
             await self._alert(team_key, "no_such_subteam", shift.start, detail)
             return None
         # The API replaces the whole member list, so the list is everyone on call: the lead (and shadow).
-        users = [incoming.user.id]
-        shadow = await slack_member(chat, shift.shadow) if shift.shadow is not None else None
-        if shadow is not None and shadow.id != incoming.user.id:
-            users.append(shadow.id)
+        users = [incoming.user.id] if shadow is None else [incoming.user.id, shadow]
         try:
             await chat.usergroup_users_update(group.id, users)
         except UserGroupUnavailable as exc:
@@ -195,7 +215,10 @@ class OnCallJobs(TicketJobBase):
         if not labels:
             return None
         try:
-            return await self._ctx.tracker.open_interrupts(team.jira.project, labels[0])
+            # Private requests stay out of the team channel, even as the oldest open interrupt.
+            return await self._ctx.tracker.open_interrupts(
+                team.jira.project, labels[0], exclude_label=template.private.label
+            )
         except ExternalError as exc:
             # The handoff must not wait for Jira; the message says the count is unknown.
             log.warning("could not count open interrupts", extra={"oncall.team": team.key, "error": str(exc)})
@@ -212,7 +235,7 @@ class OnCallJobs(TicketJobBase):
         clocks = [
             (ticket.jira_key, ticket.jira_url, ticket_clock(template, policy, ticket, state, now=now))
             for ticket, state in rows
-            if ticket.jira_key is not None
+            if ticket.jira_key is not None and not is_private(ticket.source)  # never named in the channel
         ]
         return at_risk(clocks, threshold=min(policy.reminders, default=0.75))
 

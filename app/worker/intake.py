@@ -18,6 +18,7 @@ from app.domain.description import ThreadEntry, build_description
 from app.domain.errors import PermanentError
 from app.domain.intake import ticket_labels
 from app.domain.models import ChatMessage, ChatUser, IssueRef, ReplyPost, TicketDraft, TicketForm, TrackerUser
+from app.domain.private import is_private, private_draft
 from app.domain.slack_text import mentioned_user_ids, summary_from_text, to_plain_text
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
@@ -28,6 +29,7 @@ from app.worker.dm import DmJobs
 from app.worker.edit import EditJobs
 from app.worker.handoff import OnCallJobs
 from app.worker.kinds import JobKind
+from app.worker.private_notify import PrivateNoticeJobs
 from app.worker.ticket_jobs import TicketJobBase
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class IntakeJobs(TicketJobBase):
             JobKind.EDIT_TICKET: follow_ups.edit_ticket,
             JobKind.ASSIGN_TICKET: AssignJobs(self._ctx).assign_ticket,
             JobKind.DM_REDIRECT: DmJobs(self._ctx).dm_redirect,
+            JobKind.NOTIFY_PRIVATE: PrivateNoticeJobs(self._ctx).notify_oncall,
             **OnCallJobs(self._ctx).handlers(),  # handoffs and their operator alerts
         }
 
@@ -203,7 +206,7 @@ class IntakeJobs(TicketJobBase):
             reactor_name=reactor,
             source=ticket.source,
         )
-        return TicketDraft(
+        draft = TicketDraft(
             project=team.jira.project,
             issue_type=team.jira.issue_type,
             summary=summary_from_text(form.summary if form is not None else text),
@@ -213,6 +216,9 @@ class IntakeJobs(TicketJobBase):
             reporter=reporter,
             fields={**team.jira.fields, **bucket.fields, **(await self._form_fields(form))},
         )
+        if is_private(ticket.source):
+            return private_draft(template, draft, team=team.key, bucket=bucket.key)
+        return draft
 
     async def _form_fields(self, form: TicketForm | None) -> dict[str, Any]:
         """The form's Jira fields, with user answers (Slack ids) turned into Jira users."""
@@ -260,6 +266,8 @@ class IntakeJobs(TicketJobBase):
         team = next((t for t in self._ctx.template().teams if t.key == ticket.team), None)
         if team is not None and team.rotation is not None:
             kinds.append(JobKind.ASSIGN_TICKET)  # to whoever is on call
+        if is_private(ticket.source):
+            kinds.append(JobKind.NOTIFY_PRIVATE)  # the link, in the triage channel or by DM
 
         def write() -> None:
             with self._ctx.engine.begin() as conn:

@@ -16,3 +16,4 @@ class JobKind(StrEnum):
     HANDOFF = "oncall.handoff"
     ONCALL_ALERT = "oncall.alert"
     DM_REDIRECT = "dm.redirect"
+    NOTIFY_PRIVATE = "ticket.private_notify"

@@ -20,6 +20,7 @@ from app.config.sla import TARGET_NAMES, permille
 from app.domain.errors import PermanentError
 from app.domain.models import ReplyPost
 from app.domain.oncall import RotationNotStarted
+from app.domain.private import is_private, triage_channel
 from app.domain.sla import Reminder, reminder_thresholds_crossed
 from app.domain.sla_text import reminder_text
 from app.store import jobs as job_store
@@ -129,6 +130,8 @@ class SlaJobs:
             await self._skip(ticket_id, target_name, mille, MET)
             return
         triage = policy.triage_channels.get(ticket.team)
+        if is_private(ticket.source):  # a private ticket's thread is the requester's DM: prefer triage
+            triage = triage_channel(template, ticket.team) or triage
         channel, thread = (
             (triage, None) if triage else (ticket.channel_id, ticket.thread_ts or ticket.message_ts)
         )

@@ -333,3 +333,21 @@ def test_report_keeps_failures_and_warnings_apart() -> None:
     results = report("x", [Finding("warn", "w1"), Finding("fail", "f1"), Finding("fail", "f2")], "fine")
     assert [(r.status, r.detail) for r in results] == [("FAIL", "f1\nf2"), ("WARN", "w1")]
     assert report("x", [], "fine") == [CheckResult("x", True, "fine")]
+
+
+def test_private_security_levels_are_checked_against_the_screen(
+    env: pytest.MonkeyPatch, jira: FakeJira, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["private"] = {
+            "security_levels": {"teams": {"platform": "Staff only"}, "buckets": {"incident": "99999"}}
+        }
+
+    use_template(env, tmp_path, edit)
+    code, out = run_check(capsys)
+    assert code == 2, out  # failures
+    failed = block(out, "[FAIL] Jira PLAT / Task (team platform)")
+    assert "private.security_levels '99999': not allowed by Jira: 99999" in failed
+    assert "Staff only" not in failed  # that level exists
+    # a bucket's level applies to every team's tickets of that bucket
+    assert "'99999'" in block(out, "[FAIL] Jira NET / Task (team networking)")

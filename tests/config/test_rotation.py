@@ -173,7 +173,7 @@ def test_the_model_is_frozen() -> None:
         ({"support": {"hours": "17:00-09:00"}}, "the start must be before the end (overnight hours are not"),
         ({"support": {"hours": "nine to five"}}, "is not a range of hours; write it as HH:MM-HH:MM"),
         ({"usergroup": "#oncall"}, "usergroup: String should match pattern"),
-        ({"shadows": ["U0X"]}, "shadows: Extra inputs are not permitted"),
+        ({"shadows": ["U0X"]}, "shadows.0"),
     ],
 )
 def test_invalid_rotations_say_what_is_wrong(changes: dict[str, Any], expected: str) -> None:

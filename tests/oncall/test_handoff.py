@@ -150,7 +150,10 @@ async def test_handoff_message_briefing_and_thanks(
     link = text.split("|All open interrupts>")[0].rsplit("<", 1)[1]
     assert link.startswith(f"{fake_jira.base_url}/issues/?jql=")
     jql = unquote(link.split("jql=", 1)[1])
-    assert jql == 'project = "PLAT" AND labels = "interrupt" AND statusCategory != Done ORDER BY created ASC'
+    assert jql == (
+        'project = "PLAT" AND labels = "interrupt" AND statusCategory != Done'
+        ' AND labels != "private-request" ORDER BY created ASC'  # private requests stay out of the channel
+    )
 
     [briefing] = dms(fake_slack, "U0CAROL")
     assert "You are *Platform* on call from Mon 12 Jan 09:00 Europe/Berlin" in briefing["text"]
