@@ -1,0 +1,68 @@
+"""`TextRanker` on `bm25s` (BM25, Lucene's idf) over lower-cased, stop-word-free, Snowball-stemmed words.
+
+FAQ sets are small (tens to a few thousand entries), so an index is built in milliseconds and
+rebuilt whenever the FAQ changes; queries score every document (a sparse-matrix row sum).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import bm25s
+import snowballstemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Words that carry the request in platform support ("how", "can't", "access") are kept: the
+# standard English list drops a few that matter here.
+_KEEP = frozenset({"not", "no", "can", "cannot", "how", "where", "why"})
+_STOPWORDS = frozenset(w for w in STOPWORDS_EN if w not in _KEEP) | frozenset(
+    {"please", "hi", "hey", "hello", "thanks", "thank", "anyone", "someone", "help", "need", "get", "im"}
+)
+K1 = 1.2
+B = 0.75
+
+
+class Tokenizer:
+    """Words → stems. One Snowball stemmer per instance (they are not thread-safe)."""
+
+    def __init__(self) -> None:
+        self._stemmer = snowballstemmer.stemmer("english")
+
+    def __call__(self, text: str) -> list[str]:
+        words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+        kept = [w for w in words if w not in _STOPWORDS and len(w) > 1]
+        return list(self._stemmer.stemWords(kept))
+
+
+class Bm25Ranker:
+    def __init__(self, documents: Sequence[str]) -> None:
+        self._tokenize = Tokenizer()
+        corpus = [self._tokenize(doc) or ["\x00empty"] for doc in documents]
+        self._index = bm25s.BM25(k1=K1, b=B, method="lucene")
+        self._index.index(corpus, show_progress=False)
+        self._docs = len(corpus)
+        self._df = Counter(token for doc in corpus for token in set(doc))
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + (self._docs - df + 0.5) / (df + 0.5))
+
+    def scores(self, query: str) -> list[float]:
+        tokens = [t for t in self._tokenize(query) if t in self._df]
+        if not tokens:
+            return [0.0] * self._docs
+        return [float(s) for s in self._index.get_scores(tokens)]
+
+    def ceiling(self, query: str) -> float:
+        # A word the FAQ never uses counts as a rare one: a request that is mostly about something
+        # else should not look like a confident match because of one shared word.
+        rare = self._idf(1)
+        return sum(self._idf(self._df[t]) if t in self._df else rare for t in self._tokenize(query))
+
+
+def bm25_ranker(documents: Sequence[str]) -> Bm25Ranker:
+    """The `RankerFactory` the service uses."""
+    return Bm25Ranker(documents)
