@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, text
 
+from app.adapters.bm25_ranker import bm25_ranker
 from app.adapters.jira_tracker import JiraTracker, client_factory
 from app.adapters.slack_chat import SlackChat, make_client
+from app.config.faq_source import FaqLibrary
 from app.config.template import Template
 from app.jira_webhook import JiraWebhookEndpoint
 from app.scheduler import Scheduler
@@ -85,6 +88,7 @@ class Runtime:
     worker: Worker = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     interactions: Interactions = field(init=False)
+    faq: FaqLibrary = field(init=False)
     scheduler: Scheduler = field(init=False)
     bot_user_id: str | None = field(init=False, default=None)
     _worker_task: asyncio.Task[None] | None = field(init=False, default=None)
@@ -105,6 +109,9 @@ class Runtime:
             base_url=conn.jira_url,
             concurrency=settings.jira_concurrency,
         )
+        self.faq = FaqLibrary(
+            settings.bridge_config, self.template(), bm25_ranker, check_every_s=settings.faq_reload_s
+        )
         intake_ctx = IntakeContext(
             engine=self.engine,
             chat=self.chat,
@@ -112,6 +119,7 @@ class Runtime:
             template=self.template,
             metadata_key=metadata_key(conn.signing_secret),
             clock=self.clock,
+            faq=self.faq,
         )
         sync_ctx = SyncContext(intake=intake_ctx, tracker=self.tracker)
         # Redirect replies and edits carry the status and SLA line; Jira and thread sync; SLA scans.
@@ -147,6 +155,7 @@ class Runtime:
                 metadata_key=metadata_key(conn.signing_secret),
                 command=settings.slack_command,
                 clock=self.clock,
+                faq=self.faq,
             )
         )
         self.dispatcher = Dispatcher(
@@ -169,6 +178,8 @@ class Runtime:
         return SlackEventsEndpoint(verifier=verifier, dispatcher=self.dispatcher)
 
     async def start(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):  # no SIGHUP here
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.faq.request_reload)
         await self.chat.open()
         self.writer.start()
         if self.run_worker:
@@ -188,6 +199,8 @@ class Runtime:
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker_task
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         self.writer.stop()
         await self.chat.close()
         self.tracker.close()

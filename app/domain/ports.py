@@ -122,3 +122,9 @@ class TextRanker(Protocol):
     def scores(self, query: str) -> list[float]: ...
 
     def ceiling(self, query: str) -> float: ...
+
+
+class IssueResolver(Protocol):
+    async def resolve_issue(self, key: str, *, label: str) -> bool:
+        """Move the issue to a "done" status and add `label` (idempotent); False when it was done."""
+        ...

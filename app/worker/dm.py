@@ -6,9 +6,14 @@ offers a button that opens the intake modal for people who prefer the form.
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
+from app.domain.errors import PermanentError
 from app.domain.models import ReplyPost
+from app.domain.slack_text import to_plain_text
+from app.slack.faq_blocks import faq_answer_blocks
 from app.slack.ids import ActionId
 from app.store.jobs import Job
 from app.worker.ticket_jobs import TicketJobBase
@@ -35,6 +40,7 @@ class DmJobs(TicketJobBase):
         text = dm_redirect_text([team.channels[0] for team in template.teams])
         blocks = [
             SectionBlock(text=text).to_dict(),
+            *(await self._faq_answers(channel, ts)),
             ActionsBlock(
                 elements=[ButtonElement(text="Open a request", action_id=ActionId.open_modal, value="dm")]
             ).to_dict(),
@@ -49,3 +55,23 @@ class DmJobs(TicketJobBase):
                 metadata={"ts": ts},
             )
         )
+
+    async def _faq_answers(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """FAQ entries that match the DM (no buttons: there is no ticket to resolve)."""
+        faq = self._ctx.faq
+        if faq is None:
+            return []
+        try:
+            thread = await self._ctx.chat.thread_of(channel, ts)
+        except PermanentError:
+            return []
+        message = next((m for m in thread if m.ts == ts), None)
+        if message is None:
+            return []
+        version = faq.current()
+        matches = version.matcher.suggest(
+            to_plain_text(message.text, user_names={}),
+            threshold=version.settings.threshold,
+            limit=version.settings.max_answers,
+        )
+        return faq_answer_blocks([m.entry for m in matches], intro=":bulb: *Maybe this answers it already:*")
