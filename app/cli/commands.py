@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         return check()
     if command == "jobs":
         return jobs(args)
+    if command == "faq":
+        from app.cli import faq
+
+        return faq.run(args)
     if command == "sla":
         from app.cli import sla
 

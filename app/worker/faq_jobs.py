@@ -23,7 +23,7 @@ from app.domain.errors import NotReadyError, PermanentError
 from app.domain.models import ReplyPost
 from app.domain.oncall import RotationNotStarted
 from app.domain.ports import IssueResolver
-from app.domain.slack_text import to_plain_text
+from app.domain.slack_text import mentioned_user_ids, to_plain_text
 from app.slack.blocks import mrkdwn_escape
 from app.slack.faq_blocks import FaqChoice, faq_answer_blocks, faq_resolved_blocks
 from app.slack.metadata import encode
@@ -167,7 +167,7 @@ class FaqJobs(TicketJobBase):
             return
         if ticket.jira_key is None:
             raise NotReadyError("the thread's ticket is still being created", delay_s=5.0)
-        text = to_plain_text(reply.text, user_names={})
+        text = to_plain_text(reply.text, user_names=await self._names(reply.text))
         now = self._ctx.clock()
 
         def write() -> bool:
@@ -192,6 +192,15 @@ class FaqJobs(TicketJobBase):
 
         if await asyncio.to_thread(write):
             log.info("FAQ answer proposed", extra={"jira.key": ticket.jira_key, "slack.ts": ts})
+
+    async def _names(self, text: str) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for user_id in sorted(mentioned_user_ids(text))[:20]:
+            try:
+                names[user_id] = (await self._ctx.chat.user(user_id)).display
+            except PermanentError:
+                continue  # a deleted or foreign user: the id stays
+        return names
 
     def _ticket_of_thread(self, channel: str, thread_ts: str) -> Ticket | None:
         with self._ctx.engine.connect() as conn:
