@@ -6,10 +6,11 @@
 Per split (`tune`: used to choose the threshold and weights; `heldout`: never looked at while
 tuning) and for both together, at the template's threshold (or --threshold):
 
-- precision@1: of the questions that have a right answer, the share whose top-ranked entry is it;
-- suggested / correct suggestions: of those, the share with a suggestion at the threshold, and the
-  share of suggestions whose first entry is the right one;
-- false suggestions: of the questions with no right answer, the share that got a suggestion anyway.
+- precision@1: of the answerable questions that got a suggestion at the threshold, the share whose
+  first suggested entry is the right one;
+- false suggestions: of the questions with no right answer, the share that got a suggestion anyway;
+- coverage: of the answerable questions, the share that got a suggestion at all;
+- top1-without-threshold: of the answerable questions, the share whose top-ranked entry is right.
 
 `--sweep` prints the same numbers on the tune split for a range of thresholds.
 Targets (issue 7): precision@1 >= 0.8, false suggestions <= 10 %.
@@ -54,9 +55,10 @@ class Score:
         right = self.suggested_right / self.suggested if self.suggested else 0.0
         false = self.false_suggestions / self.unanswerable if self.unanswerable else 0.0
         return (
-            f"{name:<8} n={self.answerable + self.unanswerable:<3} precision@1={p1:.3f} "
-            f"({self.top1_right}/{self.answerable})  suggested={cover:.3f}  correct-suggestions={right:.3f}  "
-            f"false-suggestions={false:.3f} ({self.false_suggestions}/{self.unanswerable})"
+            f"{name:<8} n={self.answerable + self.unanswerable:<3} "
+            f"precision@1={right:.3f} ({self.suggested_right}/{self.suggested})  "
+            f"false-suggestions={false:.3f} ({self.false_suggestions}/{self.unanswerable})  "
+            f"coverage={cover:.3f}  top1-without-threshold={p1:.3f}"
         )
 
 

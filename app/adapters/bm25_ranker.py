@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 
@@ -26,21 +27,39 @@ K1 = 1.2
 B = 0.75
 
 
+STEM_CACHE_MAX = 50_000
+"""Distinct words whose stems are remembered (pure-Python Snowball takes ~0.1 ms per word)."""
+
+
 class Tokenizer:
-    """Words → stems. One Snowball stemmer per instance (they are not thread-safe)."""
+    """Words → stems. The Snowball stemmer is not thread-safe: it runs under a lock, and its stems
+    are cached (requests repeat a small vocabulary), so most words never reach it."""
 
     def __init__(self) -> None:
         self._stemmer = snowballstemmer.stemmer("english")
+        self._lock = threading.Lock()
+        self._stems: dict[str, str] = {}
 
     def __call__(self, text: str) -> list[str]:
         words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
-        kept = [w for w in words if w not in _STOPWORDS and len(w) > 1]
-        return list(self._stemmer.stemWords(kept))
+        return [self._stem(w) for w in words if w not in _STOPWORDS and len(w) > 1]
+
+    def _stem(self, word: str) -> str:
+        stem = self._stems.get(word)
+        if stem is None:
+            with self._lock:
+                stem = str(self._stemmer.stemWord(word))
+                if len(self._stems) < STEM_CACHE_MAX:
+                    self._stems[word] = stem
+        return stem
+
+
+_SHARED = Tokenizer()  # one stem cache for every FAQ version the process builds
 
 
 class Bm25Ranker:
-    def __init__(self, documents: Sequence[str]) -> None:
-        self._tokenize = Tokenizer()
+    def __init__(self, documents: Sequence[str], tokenizer: Tokenizer = _SHARED) -> None:
+        self._tokenize = tokenizer
         corpus = [self._tokenize(doc) or ["\x00empty"] for doc in documents]
         self._index = bm25s.BM25(k1=K1, b=B, method="lucene")
         self._index.index(corpus, show_progress=False)

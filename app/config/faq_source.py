@@ -26,6 +26,7 @@ from app.domain.faq import FaqMatcher, RankerFactory
 
 log = logging.getLogger(__name__)
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Stamp = tuple[str, int, int] | tuple[str, None, None]
 
 
@@ -82,7 +83,7 @@ def _read_file(path: Path) -> tuple[FaqEntry, ...]:
     except OSError as exc:
         raise FaqError(f"{path}: cannot read the FAQ file: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader, libyaml's when present)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f": line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -166,3 +166,17 @@ def test_a_missing_file_at_start_is_a_clear_cli_error(
     err = capsys.readouterr().err
     assert "faq.yaml: FAQ file not found" in err
     assert "Traceback" not in err
+
+
+def test_check_reports_the_faq(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = write_setup(tmp_path, [VPN])
+    monkeypatch.setenv("BRIDGE_CONFIG", str(template))
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 0
+    assert "1 entries, threshold 0.3" in capsys.readouterr().out
+    write_faq(tmp_path, yaml.safe_dump({"entries": [{**VPN, "team": "nobody"}]}))
+    assert main(["check"]) == 2
+    out = capsys.readouterr()
+    assert "team 'nobody' is not a team key" in out.out + out.err
