@@ -8,7 +8,7 @@ from app.sandbox.fake_jira import FakeJira
 from app.sandbox.fake_slack import FakeSlack
 from app.slack.ids import ActionId
 from tests.conftest import Bridge
-from tests.intake.test_modal_flows import command, send
+from tests.intake.test_modal_flows import command, opened, send, submit
 from tests.intake.test_reaction_intake import CHANNEL, bot_replies
 from tests.payloads import block_actions, reaction_added
 
@@ -139,3 +139,30 @@ async def test_faq_command_answers_privately(bridge: Bridge, fake_slack: FakeSla
     assert "No FAQ entry matches" in nothing["text"]
     empty = (await command(bridge, "faq")).json()
     assert "Ask a question after `faq`" in empty["text"]
+
+
+async def test_command_raised_request_gets_answers_and_can_be_resolved(
+    bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
+    await command(bridge, "docker push to our registry says unauthorized")
+    [view] = opened(fake_slack)
+    answers = {
+        "team": "platform",
+        "bucket": "question",
+        "summary": "docker push to our registry says unauthorized",
+        "description": "Since this morning, from my laptop.",
+        "impact": "person",
+        "urgency": "slowed",
+    }
+    assert (await submit(bridge, view, answers)).status_code == 200
+    await bridge.drain()
+    [post] = [m for m in fake_slack.messages(CHANNEL) if m.get("bot_id")]
+    [reply] = [m for m in fake_slack.thread(CHANNEL, post["ts"]) if m.get("bot_id") and m["ts"] != post["ts"]]
+    [solved, *_] = faq_buttons(reply)[ActionId.faq_solved]
+    assert "registry" in str(reply["blocks"])
+    await send(bridge, click("U0ALICE", ActionId.faq_solved, solved["value"], "14.1"))
+    await bridge.drain()
+    [issue] = fake_jira.issues()
+    assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert "faq-deflected" in issue["fields"]["labels"]
+    assert bridge.rows("faq_deflections")[0]["entry_id"] == "docker-registry-login"
