@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from app.adapters.bm25_ranker import bm25_ranker
 from app.adapters.jira_tracker import JiraTracker, client_factory
 from app.adapters.slack_chat import SlackChat, make_client
-from app.config.faq_source import FaqLibrary
+from app.config.faq_source import FaqLibrary, FaqWatcher
 from app.config.template import Template
 from app.jira_webhook import JiraWebhookEndpoint
 from app.scheduler import Scheduler
@@ -89,6 +89,8 @@ class Runtime:
     dispatcher: Dispatcher = field(init=False)
     interactions: Interactions = field(init=False)
     faq: FaqLibrary = field(init=False)
+    faq_watcher: FaqWatcher = field(init=False)
+    _faq_task: asyncio.Task[None] | None = field(init=False, default=None)
     scheduler: Scheduler = field(init=False)
     bot_user_id: str | None = field(init=False, default=None)
     _worker_task: asyncio.Task[None] | None = field(init=False, default=None)
@@ -109,9 +111,8 @@ class Runtime:
             base_url=conn.jira_url,
             concurrency=settings.jira_concurrency,
         )
-        self.faq = FaqLibrary(
-            settings.bridge_config, self.template(), bm25_ranker, check_every_s=settings.faq_reload_s
-        )
+        self.faq = FaqLibrary(settings.bridge_config, self.template(), bm25_ranker)
+        self.faq_watcher = FaqWatcher(self.faq, every_s=settings.faq_reload_s)
         intake_ctx = IntakeContext(
             engine=self.engine,
             chat=self.chat,
@@ -179,7 +180,8 @@ class Runtime:
 
     async def start(self) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):  # no SIGHUP here
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.faq.request_reload)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.faq_watcher.poke)
+        self._faq_task = asyncio.create_task(self.faq_watcher.run(), name="faq-watcher")
         await self.chat.open()
         self.writer.start()
         if self.run_worker:
@@ -201,6 +203,10 @@ class Runtime:
                 await self._worker_task
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self._faq_task is not None:
+            self.faq_watcher.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._faq_task
         self.writer.stop()
         await self.chat.close()
         self.tracker.close()

@@ -9,10 +9,10 @@ the FAQ that was in use stays in use. Other template sections still need a resta
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,40 +107,33 @@ def _stamp(path: Path) -> _Stamp:
 
 
 class FaqLibrary:
-    """Hands out the current `FaqVersion`; cheap to call on every request."""
+    """Hands out the current `FaqVersion` (a plain read, never blocks); `check()` reloads it.
 
-    def __init__(
-        self,
-        template_path: Path,
-        template: Template,
-        ranker: RankerFactory,
-        *,
-        check_every_s: float = 2.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    `check()` reads files and builds an index, so it runs off the event loop (`FaqWatcher`).
+    """
+
+    def __init__(self, template_path: Path, template: Template, ranker: RankerFactory) -> None:
         self._path = template_path
         self._ranker = ranker
-        self._check_every_s = check_every_s
-        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._reload_requested = False
         self._failed_stamps: tuple[_Stamp, ...] | None = None
         stamps = self._stamps(template.faq)
         self._version = self._build(template, load_faq_entries(template_path, template), stamps)
-        self._checked_at = monotonic()
 
     def current(self) -> FaqVersion:
-        now = self._monotonic()
-        if self._reload_requested or now - self._checked_at >= self._check_every_s:
-            self._checked_at = now
-            requested, self._reload_requested = self._reload_requested, False
-            if requested or self._stamps() != self._version.stamps:
-                self.reload(forced=requested)
         return self._version
 
     def request_reload(self) -> None:
-        """Safe to call from a signal handler: the next `current()` reloads."""
+        """Safe to call from a signal handler: the next `check()` reloads even if nothing changed."""
         self._reload_requested = True
+
+    def check(self) -> bool:
+        """Reload when a file changed (or a reload was requested); True when a new FAQ is in use."""
+        requested, self._reload_requested = self._reload_requested, False
+        if not requested and self._stamps() == self._version.stamps:
+            return False
+        return self.reload(forced=requested)
 
     def reload(self, *, forced: bool = True) -> bool:
         """Read the template and the FAQ file again; False (and the old FAQ kept) when they are broken."""
@@ -173,3 +166,34 @@ class FaqLibrary:
         settings = settings if settings is not None else self._version.settings
         faq_file = faq_file_path(self._path, settings)
         return tuple(_stamp(p) for p in (self._path, faq_file) if p is not None)
+
+
+class FaqWatcher:
+    """Runs `FaqLibrary.check()` in a thread every `every_s` seconds, and at once after `poke()` (SIGHUP)."""
+
+    def __init__(self, library: FaqLibrary, *, every_s: float) -> None:
+        self._library = library
+        self._every_s = every_s
+        self._wake = asyncio.Event()
+        self._stopped = False
+
+    def poke(self) -> None:
+        """Reload now (the SIGHUP handler; runs on the event loop)."""
+        self._library.request_reload()
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopped:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._every_s)
+            self._wake.clear()
+            if self._stopped:
+                return
+            try:
+                await asyncio.to_thread(self._library.check)
+            except Exception:  # never let the watcher die: the next round tries again
+                log.exception("FAQ check failed")

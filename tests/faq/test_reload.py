@@ -30,14 +30,6 @@ KAFKA = {
 }
 
 
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def write_setup(tmp_path: Path, entries: list[dict[str, object]]) -> Path:
     raw = yaml.safe_load(EXAMPLE_TEMPLATE.read_text(encoding="utf-8"))
     raw["faq"] = {"file": "faq.yaml", "threshold": 0.3}
@@ -55,8 +47,8 @@ def write_faq(tmp_path: Path, entries: list[dict[str, object]] | str) -> None:
     os.utime(faq, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
-def library(template: Path, ticks: Ticks) -> FaqLibrary:
-    return FaqLibrary(template, load_template(template), bm25_ranker, check_every_s=5, monotonic=ticks)
+def library(template: Path) -> FaqLibrary:
+    return FaqLibrary(template, load_template(template), bm25_ranker)
 
 
 def ids(lib: FaqLibrary) -> list[str]:
@@ -64,23 +56,22 @@ def ids(lib: FaqLibrary) -> list[str]:
 
 
 def test_a_changed_file_is_picked_up_at_the_next_check(tmp_path: Path) -> None:
-    ticks = Ticks()
-    lib = library(write_setup(tmp_path, [VPN]), ticks)
+    lib = library(write_setup(tmp_path, [VPN]))
+    assert lib.check() is False  # nothing changed
     assert ids(lib) == ["vpn"]
     write_faq(tmp_path, [VPN, KAFKA])
     assert ids(lib) == ["vpn"]  # not looked at yet
-    ticks.now = 5.0
+    assert lib.check() is True
     assert ids(lib) == ["vpn", "kafka"]
     [match] = lib.current().matcher.suggest("how to create a kafka topic", threshold=0.3, limit=1)
     assert match.entry.id == "kafka"
 
 
 def test_sighup_reloads_at_once(tmp_path: Path) -> None:
-    ticks = Ticks()
-    lib = library(write_setup(tmp_path, [VPN]), ticks)
-    write_faq(tmp_path, [KAFKA])
-    lib.request_reload()  # what the SIGHUP handler calls
-    assert ids(lib) == ["kafka"]
+    lib = library(write_setup(tmp_path, [VPN]))
+    lib.request_reload()  # what the SIGHUP handler calls: a reload even without a visible change
+    assert lib.check() is True
+    assert ids(lib) == ["vpn"]
 
 
 async def test_the_runtime_reloads_on_a_real_sighup(tmp_path: Path) -> None:
@@ -96,11 +87,14 @@ async def test_the_runtime_reloads_on_a_real_sighup(tmp_path: Path) -> None:
         connections=_offline_connections(),
         run_worker=False,
     )
-    await runtime.start()  # installs the SIGHUP handler
+    await runtime.start()  # installs the SIGHUP handler and starts the watcher (every 5 s)
     try:
         write_faq(tmp_path, [KAFKA])
-        os.kill(os.getpid(), signal.SIGHUP)
-        await asyncio.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGHUP)  # without a handler this would end the test run
+        for _ in range(200):
+            if [e.id for e in runtime.faq.current().entries] == ["kafka"]:
+                break
+            await asyncio.sleep(0.01)
         assert [e.id for e in runtime.faq.current().entries] == ["kafka"]
     finally:
         await runtime.stop()
@@ -132,23 +126,22 @@ def _offline_connections():  # type: ignore[no-untyped-def]
 def test_a_malformed_file_is_logged_and_the_old_faq_stays(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, content: str, message: str
 ) -> None:
-    ticks = Ticks()
-    lib = library(write_setup(tmp_path, [VPN]), ticks)
+    lib = library(write_setup(tmp_path, [VPN]))
     write_faq(tmp_path, content)
-    ticks.now = 5.0
     with caplog.at_level(logging.ERROR, logger="app.config.faq_source"):
+        assert lib.check() is False
         assert ids(lib) == ["vpn"]
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.getMessage() == "FAQ not reloaded; the previous FAQ stays in use"
     error = record.__dict__["error"]
     assert str(tmp_path / "faq.yaml") in error
     assert message in error
-    ticks.now = 10.0  # the same broken file is not logged again at every check
-    caplog.clear()
+    caplog.clear()  # the same broken file is not logged again at every check
+    assert lib.check() is False
     assert ids(lib) == ["vpn"]
     assert [r for r in caplog.records if r.levelno == logging.ERROR] == []
     write_faq(tmp_path, [KAFKA])  # fixed: picked up
-    ticks.now = 15.0
+    assert lib.check() is True
     assert ids(lib) == ["kafka"]
 
 
