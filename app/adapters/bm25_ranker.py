@@ -6,6 +6,7 @@ rebuilt whenever the FAQ changes; queries score every document (a sparse-matrix 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -23,6 +24,8 @@ _KEEP = frozenset({"not", "no", "can", "cannot", "how", "where", "why"})
 _STOPWORDS = frozenset(w for w in STOPWORDS_EN if w not in _KEEP) | frozenset(
     {"please", "hi", "hey", "hello", "thanks", "thank", "anyone", "someone", "help", "need", "get", "im"}
 )
+# bm25s logs every index build at DEBUG on its own logger; one line per FAQ reload is ours to write.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 K1 = 1.2
 B = 0.75
 
