@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +20,10 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, text
 
+from app.adapters.bm25_ranker import bm25_ranker
 from app.adapters.jira_tracker import JiraTracker, client_factory
 from app.adapters.slack_chat import SlackChat, make_client
+from app.config.faq_source import FaqLibrary, FaqWatcher
 from app.config.template import Template
 from app.jira_webhook import JiraWebhookEndpoint
 from app.scheduler import Scheduler
@@ -104,6 +107,9 @@ class Runtime:
     worker: Worker = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     interactions: Interactions = field(init=False)
+    faq: FaqLibrary = field(init=False)
+    faq_watcher: FaqWatcher = field(init=False)
+    _faq_task: asyncio.Task[None] | None = field(init=False, default=None)
     scheduler: Scheduler = field(init=False)
     bot_user_id: str | None = field(init=False, default=None)
     _worker_task: asyncio.Task[None] | None = field(init=False, default=None)
@@ -125,6 +131,8 @@ class Runtime:
             base_url=conn.jira_url,
             concurrency=settings.jira_concurrency,
         )
+        self.faq = FaqLibrary(settings.bridge_config, self.template(), bm25_ranker)
+        self.faq_watcher = FaqWatcher(self.faq, every_s=settings.faq_reload_s)
         intake_ctx = IntakeContext(
             engine=self.engine,
             chat=self.chat,
@@ -132,6 +140,7 @@ class Runtime:
             template=self.template,
             metadata_key=metadata_key(_metadata_secret(conn)),
             clock=self.clock,
+            faq=self.faq,
         )
         sync_ctx = SyncContext(intake=intake_ctx, tracker=self.tracker)
         # Redirect replies and edits carry the status and SLA line; Jira and thread sync; SLA scans.
@@ -170,6 +179,7 @@ class Runtime:
                 metadata_key=metadata_key(_metadata_secret(conn)),
                 command=settings.slack_command,
                 clock=self.clock,
+                faq=self.faq,
             )
         )
         self.dispatcher = Dispatcher(
@@ -194,6 +204,9 @@ class Runtime:
         return SlackEventsEndpoint(verifier=verifier, dispatcher=self.dispatcher)
 
     async def start(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):  # no SIGHUP here
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.faq_watcher.poke)
+        self._faq_task = asyncio.create_task(self.faq_watcher.run(), name="faq-watcher")
         await self.chat.open()
         self.writer.start()
         if self.socket_mode:
@@ -221,6 +234,12 @@ class Runtime:
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker_task
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self._faq_task is not None:
+            self.faq_watcher.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._faq_task
         self.writer.stop()
         await self.chat.close()
         self.tracker.close()

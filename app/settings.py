@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # Storage and workflow template
     database_url: str = Field(default="sqlite:///interrupt-bridge.sqlite3", alias="DATABASE_URL")
     bridge_config: Path = Field(default=Path("bridge.yaml"), alias="BRIDGE_CONFIG")
+    # how often the FAQ's files are looked at for changes (SIGHUP reloads at once)
+    faq_reload_s: float = Field(default=5.0, gt=0, alias="FAQ_RELOAD_SECONDS")
 
     # Worker
     worker_concurrency: int = Field(default=16, ge=1, le=256, alias="WORKER_CONCURRENCY")

@@ -23,6 +23,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from app.adapters.jira_comments import JiraCommentsMixin
+from app.adapters.jira_resolve import JiraResolveMixin
 from app.domain.errors import AmbiguousError, PermanentError, RetryableError
 from app.domain.models import IssueRef, IssueUpdate, OpenInterrupts, TicketDraft, TrackerUser
 from app.observability.metrics import observe_upstream
@@ -41,7 +42,7 @@ def client_factory(
     return make
 
 
-class JiraTracker(JiraCommentsMixin):
+class JiraTracker(JiraCommentsMixin, JiraResolveMixin):
     def __init__(self, make_client: Callable[[], JIRA], *, base_url: str, concurrency: int) -> None:
         self._make_client = make_client
         self._base_url = base_url.rstrip("/")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.cli.commands import CliError, load_settings
+from app.config.faq_source import load_faq_entries
 from app.config.loader import TemplateError, load_template
 from app.config.template import Template
 from app.settings import Settings
@@ -98,7 +99,7 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         template = load_template(settings.bridge_config)
     except TemplateError as exc:
         return [CheckResult(name, False, str(exc))]
-    results = [CheckResult(name, True, _template_summary(template))]
+    results = [CheckResult(name, True, _template_summary(template)), faq_check(settings, template)]
     if settings.slack_configured:
         results.extend(_guarded("Slack", lambda: check_slack(settings, template)))
     else:
@@ -114,6 +115,19 @@ def run_checks(settings: Settings) -> list[CheckResult]:
     jira = (lambda: jira_client(settings)) if settings.jira_configured else None
     results.extend(check_sync(settings, template, jira))
     return results
+
+
+def faq_check(settings: Settings, template: Template) -> CheckResult:
+    """The FAQ's entries (inline and from `faq.file`) load and name known teams and buckets."""
+    try:
+        entries = load_faq_entries(settings.bridge_config, template)
+    except TemplateError as exc:
+        return CheckResult("FAQ", False, str(exc))
+    detail = (
+        f"{len(entries)} entries, threshold {template.faq.threshold}, "
+        f"{len(template.playbooks)} playbook(s), candidate emoji :{template.faq.candidate_emoji}:"
+    )
+    return CheckResult("FAQ", True, detail)
 
 
 def print_report(results: list[CheckResult]) -> None:

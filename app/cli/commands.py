@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from app.config.faq_source import load_faq_entries
 from app.config.loader import TemplateError, load_template
 from app.config.template import Template
 from app.settings import Settings
@@ -38,9 +39,11 @@ def load_settings() -> Settings:
 
 def load_template_or_fail(settings: Settings) -> Template:
     try:
-        return load_template(settings.bridge_config)
+        template = load_template(settings.bridge_config)
+        load_faq_entries(settings.bridge_config, template)  # a broken FAQ file stops start-up too
     except TemplateError as exc:
         raise CliError(str(exc)) from None
+    return template
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         return check()
     if command == "jobs":
         return jobs(args)
+    if command == "faq":
+        from app.cli import faq
+
+        return faq.run(args)
     if command == "sla":
         from app.cli import sla
 

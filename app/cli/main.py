@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from app.cli import commands
 from app.cli.check import add_check_parser
+from app.cli.faq import add_faq_parser
 from app.cli.oncall import add_oncall_parser
 from app.cli.sla import add_sla_parser
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_parser(sub)
     add_oncall_parser(sub)
     add_sla_parser(sub)
+    add_faq_parser(sub)
 
     jobs = sub.add_parser("jobs", help="inspect and retry jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from app.config.faq import FaqSettings, Playbook, faq_problems
 from app.config.private import PrivatePath
 from app.config.rotation import Rotation
 from app.config.sla import JiraSync, SlaPolicy
@@ -323,6 +324,23 @@ class Template(_Strict):
     sla: SlaPolicy = SlaPolicy()
     sync: JiraSync = JiraSync()
     private: PrivatePath = PrivatePath()
+    faq: FaqSettings = FaqSettings()
+    playbooks: dict[Key, Playbook] = Field(default_factory=dict)
+    """Per bucket key: shown to the on-call person in a new ticket's thread (see README, FAQ)."""
+
+    @model_validator(mode="after")
+    def _faq_refs(self) -> Template:
+        buckets = {b.key for b in self.buckets}
+        problems = faq_problems(
+            self.faq.entries, team_keys={t.key for t in self.teams}, bucket_keys=buckets, where="faq.entries"
+        )
+        problems += [f"playbooks.{k}: not a bucket key" for k in self.playbooks if k not in buckets]
+        trigger = set(self.defaults.trigger_emoji) | {e for b in self.buckets for e in b.emoji}
+        if self.faq.candidate_emoji in trigger:
+            problems.append(f"faq.candidate_emoji {self.faq.candidate_emoji!r} is also a trigger emoji")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Template:

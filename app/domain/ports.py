@@ -116,3 +116,22 @@ class Tracker(Protocol):
         """Unresolved issues of `project` carrying `label` (and not `exclude_label`): count, oldest, and
         a link to the search."""
         ...
+
+
+class TextRanker(Protocol):
+    """Ranks a fixed set of documents against a query (built once per FAQ version).
+
+    `scores` has one entry per document, in the order the documents were given. `ceiling` is the
+    score a document would get that contains every word of the query once (at the average length):
+    the domain divides by it to get a confidence in 0..1 that a threshold can be set on.
+    """
+
+    def scores(self, query: str) -> list[float]: ...
+
+    def ceiling(self, query: str) -> float: ...
+
+
+class IssueResolver(Protocol):
+    async def resolve_issue(self, key: str, *, label: str) -> bool:
+        """Move the issue to a "done" status and add `label` (idempotent); False when it was done."""
+        ...

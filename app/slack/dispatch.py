@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from app.config.template import Template
 from app.domain.intake import ReactionRoute, default_priority, route_reaction
 from app.slack.ack import EMPTY_ACK, Ack
+from app.slack.faq_events import faq_proposal_job
 from app.slack.interactions import Interactions
 from app.slack.requests import (
     EventCallback,
@@ -100,6 +101,12 @@ class Dispatcher:
             if routed is not None:
                 record = self._reaction_unit(request, *routed, retry_num)
                 await self._writer.submit_batched(write_intake, record)
+                return EMPTY_ACK
+            proposal = faq_proposal_job(
+                event, template=self._template(), bot_user_id=self._bot_user_id(), event_id=request.event_id
+            )
+            if proposal is not None:  # a reply proposed as an FAQ answer
+                await self._writer.submit(self._job_unit(request, retry_num, proposal))
                 return EMPTY_ACK
         if request.event_type == "message" and _is_human_dm(event, self._bot_user_id()):
             await self._writer.submit(self._dm_unit(request, retry_num))

@@ -14,6 +14,7 @@ def help_text(template: Template, *, command: str) -> str:
         f"• React to a message with {emoji} (or a bucket's emoji below) to raise it as a ticket.",
         "• Use the message shortcut *Raise interrupt* to pick the bucket and answer a few questions.",
         f"• `{command} <what you need>` opens the same form from anywhere.",
+        f"• `{command} faq <question>` looks your question up in the FAQ (only you see the answer).",
         f"Teams: {teams}",
         "*Buckets*",
     ]

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from app.config.faq_source import FaqLibrary
 from app.config.template import Team, Template
 from app.domain.errors import ExternalError, PermanentError
 from app.domain.intake import team_for_channel
@@ -26,6 +27,7 @@ from app.domain.oncall_text import oncall_summary
 from app.domain.ports import Chat
 from app.domain.priority import priority_for
 from app.slack.ack import EMPTY_ACK, Ack, modal_errors
+from app.slack.faq_interactions import FaqInteractions
 from app.slack.help_text import help_text
 from app.slack.ids import ActionId, CallbackId
 from app.slack.metadata import MetadataError, TicketRef, decode
@@ -55,6 +57,7 @@ class InteractionDeps:
     metadata_key: bytes
     command: str
     clock: Callable[[], float] = time.time
+    faq: FaqLibrary | None = None
 
 
 class Interactions:
@@ -67,6 +70,13 @@ class Interactions:
                 engine=deps.engine,
                 metadata_key=deps.metadata_key,
                 clock=deps.clock,
+            )
+        )
+        self._faq = (
+            None
+            if deps.faq is None
+            else FaqInteractions(
+                deps.faq, deps.template, deps.chat, deps.writer, deps.engine, deps.metadata_key, deps.clock
             )
         )
 
@@ -126,6 +136,8 @@ class Interactions:
         channel = fields.get("channel_id") or None
         if text.lower() == "oncall":
             return _ephemeral(self._oncall_text(channel))
+        if self._faq is not None and text.lower().split(maxsplit=1)[:1] == ["faq"]:
+            return _ephemeral(self._faq.answer(text[3:].strip(), channel=channel))
         meta = IntakeModalMeta(
             source="command",
             requester=fields.get("user_id", ""),
@@ -154,6 +166,10 @@ class Interactions:
                 await self._open_edit(payload, str(action.get("value") or ""))
             elif action_id == ActionId.prevention_note:
                 await self._prevention.open(payload, str(action.get("value") or ""))
+            elif self._faq is not None and action_id == ActionId.faq_solved:
+                await self._faq.solved(payload, str(action.get("value") or ""))
+            elif self._faq is not None and action_id == ActionId.faq_need_help:
+                await self._faq.need_help(payload, str(action.get("value") or ""))
             elif action_id == ActionId.open_modal:
                 meta = IntakeModalMeta(source="dm", requester=_user_id(payload))
                 await self._open(payload, meta, summary="", description="", channel=None)

@@ -10,8 +10,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement, SectionBlock
 
-from app.domain.errors import ExternalError
+from app.domain.errors import ExternalError, PermanentError
 from app.domain.models import ReplyPost
+from app.domain.slack_text import to_plain_text
+from app.slack.faq_blocks import faq_answer_blocks
 from app.slack.ids import ActionId
 from app.slack.private_ask import ask_privately_button
 from app.store.jobs import Job
@@ -51,7 +53,11 @@ class DmJobs(TicketJobBase):
                     requester=job.payload["user"], channel=channel, message_ts=ts, key=self._ctx.metadata_key
                 )
             )
-        blocks = [SectionBlock(text=text).to_dict(), {"type": "actions", "elements": buttons}]
+        blocks = [
+            SectionBlock(text=text).to_dict(),
+            *(await self._faq_answers(channel, ts)),
+            {"type": "actions", "elements": buttons},
+        ]
         await chat.post_reply(
             ReplyPost(
                 channel=channel,
@@ -73,3 +79,23 @@ class DmJobs(TicketJobBase):
             if name and name != channels[0]:
                 return f"Ask in #{name}"[:75]  # Slack's limit on a button's text
         return "Ask in a channel"
+
+    async def _faq_answers(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """FAQ entries that match the DM (no buttons: there is no ticket to resolve)."""
+        faq = self._ctx.faq
+        if faq is None:
+            return []
+        try:
+            thread = await self._ctx.chat.thread_of(channel, ts)
+        except PermanentError:
+            return []
+        message = next((m for m in thread if m.ts == ts), None)
+        if message is None:
+            return []
+        version = faq.current()
+        matches = version.matcher.suggest(
+            to_plain_text(message.text, user_names={}),
+            threshold=version.settings.threshold,
+            limit=version.settings.max_answers,
+        )
+        return faq_answer_blocks([m.entry for m in matches], intro=":bulb: *Maybe this answers it already:*")

@@ -12,6 +12,7 @@ from app.slack.metadata import TicketRef, encode
 from app.store import tickets as ticket_store
 from app.store.jobs import Job
 from app.store.tickets import Ticket
+from app.worker.faq_jobs import FaqJobs
 from app.worker.oncall_people import redirect_values
 from app.worker.ticket_jobs import TicketJobBase, message_values
 
@@ -71,11 +72,13 @@ class FollowUpJobs(TicketJobBase):
         fallback = redirect_fallback_text(
             text=text, ticket_key=values["ticket_key"], ticket_url=values["ticket_url"]
         )
+        # FAQ answers go last: the status line is placed before the first actions block (Edit details)
+        faq_blocks = await FaqJobs(self._ctx).redirect_blocks(ticket)
         return ReplyPost(
             channel=ticket.channel_id,
             thread_ts=thread_ts,
             text=fallback,
-            blocks=blocks,
+            blocks=blocks + faq_blocks,
             metadata_type=REPLY_METADATA_TYPE,
             metadata={"ticket_id": ticket.id, "jira_key": values["ticket_key"]},
         )

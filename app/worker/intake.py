@@ -20,6 +20,7 @@ from app.domain.intake import ticket_labels
 from app.domain.models import ChatMessage, ChatUser, IssueRef, ReplyPost, TicketDraft, TicketForm, TrackerUser
 from app.domain.private import is_private, private_draft
 from app.domain.slack_text import mentioned_user_ids, summary_from_text, to_plain_text
+from app.store import faq as faq_store
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
 from app.store.jobs import Job
@@ -27,6 +28,7 @@ from app.store.tickets import Ticket
 from app.worker.assign import AssignJobs
 from app.worker.dm import DmJobs
 from app.worker.edit import EditJobs
+from app.worker.faq_jobs import FaqJobs
 from app.worker.handoff import OnCallJobs
 from app.worker.kinds import JobKind
 from app.worker.private_notify import PrivateNoticeJobs
@@ -53,6 +55,7 @@ class IntakeJobs(TicketJobBase):
             JobKind.DM_REDIRECT: DmJobs(self._ctx).dm_redirect,
             JobKind.NOTIFY_PRIVATE: PrivateNoticeJobs(self._ctx).notify_oncall,
             **OnCallJobs(self._ctx).handlers(),  # handoffs and their operator alerts
+            **FaqJobs(self._ctx).handlers(),  # resolve as answered by the FAQ, playbooks, proposals
         }
 
     # -- ticket.create -----------------------------------------------------------------------------
@@ -100,7 +103,11 @@ class IntakeJobs(TicketJobBase):
                     extra={"jira.key": found.key, "ticket.id": ticket.id},
                 )
                 await self._record_created(
-                    ticket, found, thread_ts=message.thread_root, requester=requester.id
+                    ticket,
+                    found,
+                    thread_ts=message.thread_root,
+                    requester=requester.id,
+                    request_text=_request_text(form, message),
                 )
                 return
 
@@ -127,7 +134,13 @@ class IntakeJobs(TicketJobBase):
                 "slack.ts": ticket.message_ts,
             },
         )
-        await self._record_created(ticket, issue, thread_ts=message.thread_root, requester=requester.id)
+        await self._record_created(
+            ticket,
+            issue,
+            thread_ts=message.thread_root,
+            requester=requester.id,
+            request_text=_request_text(form, message),
+        )
 
     async def _post_request(self, ticket: Ticket, form: TicketForm) -> Ticket:
         """Post a request that has no source message in the team's channel, exactly once.
@@ -259,6 +272,7 @@ class IntakeJobs(TicketJobBase):
         *,
         thread_ts: str | None = None,
         requester: str | None = None,
+        request_text: str | None = None,
     ) -> None:
         """Record the key and enqueue the follow-ups in one transaction (follow-ups dedupe)."""
         now = self._ctx.clock()
@@ -268,6 +282,8 @@ class IntakeJobs(TicketJobBase):
             kinds.append(JobKind.ASSIGN_TICKET)  # to whoever is on call
         if is_private(ticket.source):
             kinds.append(JobKind.NOTIFY_PRIVATE)  # the link, in the triage channel or by DM
+        elif ticket.bucket in self._ctx.template().playbooks:
+            kinds.append(JobKind.FAQ_PLAYBOOK)  # for the on-call person, in the thread (not a requester's DM)
 
         def write() -> None:
             with self._ctx.engine.begin() as conn:
@@ -280,6 +296,8 @@ class IntakeJobs(TicketJobBase):
                         "requester_id": requester,
                     }
                     ticket_store.update_ticket(conn, ticket.id, now=now, **values)
+                if request_text:  # what the FAQ is matched against (and an FAQ candidate's question)
+                    faq_store.remember_request(conn, ticket.id, request_text, now=now)
                 for kind in kinds:
                     # Due since the ticket was requested: claims go by run_after, so under a burst
                     # this ticket's reply comes before creates of later requests, not after all of them.
@@ -309,6 +327,13 @@ def _form_text(form: TicketForm, *, original: str, template: Template) -> str:
         if answer
     ]
     return "\n\n".join([*parts, *answers])
+
+
+def _request_text(form: TicketForm | None, message: ChatMessage) -> str:
+    """What the requester asked: the form's summary and description, else the message."""
+    if form is not None:
+        return "\n".join(part for part in (form.summary, form.description or "") if part)
+    return to_plain_text(message.text, user_names={})
 
 
 def _option_label(options: Sequence[Any], key: str) -> str:

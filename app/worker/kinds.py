@@ -17,3 +17,6 @@ class JobKind(StrEnum):
     ONCALL_ALERT = "oncall.alert"
     DM_REDIRECT = "dm.redirect"
     NOTIFY_PRIVATE = "ticket.private_notify"
+    FAQ_RESOLVE = "faq.resolve"  # "This solved it": resolve and label the ticket
+    FAQ_PLAYBOOK = "faq.playbook"  # the bucket's playbook in a new ticket's thread
+    FAQ_PROPOSE = "faq.propose"  # a reply proposed as an FAQ answer (candidate emoji)

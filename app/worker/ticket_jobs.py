@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from app.config.faq_source import FaqLibrary
 from app.config.template import Template
 from app.domain.errors import PermanentError
 from app.domain.oncall_text import configured_placeholders
@@ -29,6 +30,8 @@ class IntakeContext:
     template: Callable[[], Template]
     metadata_key: bytes
     clock: Callable[[], float] = time.time
+    faq: FaqLibrary | None = None
+    """The FAQ in use (answers under the redirect reply); None: no FAQ part."""
 
 
 class TicketJobBase:
