@@ -205,7 +205,9 @@ class Service:
             "DATABASE_URL": db.url,
             "BRIDGE_CONFIG": str(TEMPLATE),
             "JIRA_TIMEOUT_SECONDS": str(profile.jira_timeout_s),
-            "JOB_LEASE_SECONDS": "4",  # a killed worker's jobs come back quickly
+            # A killed worker's jobs come back soon, but never while a live worker still waits on
+            # Jira: leases are not renewed, so a job outliving its lease would run twice at once.
+            "JOB_LEASE_SECONDS": str(4 * profile.jira_timeout_s + 2),
             "WORKER_POLL_SECONDS": "0.2",
             "LOG_LEVEL": "WARNING",
         }
@@ -339,6 +341,7 @@ class Chaos:
         *,
         concurrency: int = 8,
         spacing_s: float = 0.0,
+        linger_s: float = 0.0,
     ) -> Outcome:
         """Send `n` reactions while `during()` injects and lifts the fault, then settle and count."""
         started = time.monotonic()
@@ -348,19 +351,23 @@ class Chaos:
         thread.start()
         during()
         thread.join(timeout=self.profile.settle_s + 10)
-        outcome = self.settle(scenario, messages, sender)
+        self.settle(messages)
+        if linger_s:  # late effects of the fault (a slow answer landing) must not add anything
+            time.sleep(linger_s)
+            self.settle(messages)
+        outcome = self.count(scenario, messages, sender)
         outcome.seconds = time.monotonic() - started
         statuses = ",".join(f"{k or 'conn-error'}:{v}" for k, v in sorted(sender.statuses.items()))
         outcome.notes.insert(0, f"deliveries {statuses}, slowest ack {sender.slowest_ack_s:.2f}s")
         return outcome
 
-    def settle(self, scenario: str, messages: list[str], sender: Sender) -> Outcome:
+    def settle(self, messages: list[str]) -> None:
+        """Wait (at most `settle_s`) until every message has a reply and no ticket job is open."""
         deadline = time.monotonic() + self.profile.settle_s
         while time.monotonic() < deadline:
             if self._replied(messages) == len(messages) and not self._open_ticket_jobs(messages):
-                break
+                return
             time.sleep(0.25)
-        return self.count(scenario, messages, sender)
 
     def _replied(self, messages: list[str]) -> int:
         return sum(1 for ts in messages if self._bot_replies(ts))
@@ -452,14 +459,16 @@ def jira_refused(chaos: Chaos) -> Outcome:
     return outcome
 
 
-def _faulted(chaos: Chaos, name: str, fake: FakeSlack | FakeJira, *faults: Fault) -> Outcome:
+def _faulted(
+    chaos: Chaos, name: str, fake: FakeSlack | FakeJira, *faults: Fault, linger_s: float = 0.0
+) -> Outcome:
     hits: Callable[[], int] = lambda: 0  # noqa: E731
 
     def during() -> None:
         nonlocal hits
         hits = _inject(fake, *faults)
 
-    outcome = chaos.run(name, chaos.profile.batch, during)
+    outcome = chaos.run(name, chaos.profile.batch, during, linger_s=linger_s)
     outcome.faults_hit = hits()
     fake.clear_faults()
     return outcome
@@ -475,7 +484,8 @@ def jira_429(chaos: Chaos) -> Outcome:
 def jira_slow(chaos: Chaos) -> Outcome:
     """Creates that answer after the client's timeout: ambiguous, then found by the marker label."""
     slow = Fault(CREATE, method="POST", times=3, delay_s=chaos.profile.jira_slow_s)
-    outcome = _faulted(chaos, "jira-slow-answer", chaos.jira, slow)
+    # Counted once the slow answers have landed (a duplicate would appear only then).
+    outcome = _faulted(chaos, "jira-slow-answer", chaos.jira, slow, linger_s=chaos.profile.jira_slow_s + 1)
     outcome.notes.append(
         f"answer after {chaos.profile.jira_slow_s:g}s, timeout {chaos.profile.jira_timeout_s:g}s"
     )
