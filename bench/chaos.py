@@ -186,7 +186,13 @@ class Service:
     """`python -m app serve` on the fakes, restartable on the same database; kill -9 only our own."""
 
     def __init__(
-        self, slack: FakeSlack, jira: FakeJira, db: Database, workdir: Path, profile: Profile
+        self,
+        slack: FakeSlack,
+        jira: FakeJira,
+        db: Database,
+        workdir: Path,
+        profile: Profile,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.secret = os.urandom(16).hex()
         self.db = db
@@ -210,6 +216,7 @@ class Service:
             "JOB_LEASE_SECONDS": str(4 * profile.jira_timeout_s + 2),
             "WORKER_POLL_SECONDS": "0.2",
             "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
         self.process: ServerProcess | None = None
 
@@ -236,6 +243,21 @@ class Service:
 
     def log_tail(self, lines: int = 30) -> str:
         return self.process.log_tail(lines) if self.process is not None else ""
+
+    def log_lines(self) -> list[str]:
+        """Every line the service has logged, over all its starts."""
+        if self.process is not None:
+            self.process.log_tail(0)  # flushes
+        logs = sorted(self.workdir.glob("serve-*.log"))
+        return [line for path in logs for line in path.read_text(errors="replace").splitlines()]
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the serving process (VmRSS)."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
 
 
 class Sender:
@@ -305,7 +327,9 @@ class Sender:
 class Chaos:
     """Fakes, one database and one service, shared by the scenarios that run against them."""
 
-    def __init__(self, profile: Profile, db_kind: str = "sqlite") -> None:
+    def __init__(
+        self, profile: Profile, db_kind: str = "sqlite", extra_env: dict[str, str] | None = None
+    ) -> None:
         self.profile = profile
         self._tmp = tempfile.TemporaryDirectory(prefix="ib-chaos-")
         self.workdir = Path(self._tmp.name)
@@ -314,7 +338,7 @@ class Chaos:
         self.slack.start()
         self.jira.start()
         self.db = Database(db_kind, self.workdir)
-        self.service = Service(self.slack, self.jira, self.db, self.workdir, profile)
+        self.service = Service(self.slack, self.jira, self.db, self.workdir, profile, extra_env)
         self.service.start()
 
     def close(self) -> None:
