@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlencode
 
 import pytest
 
@@ -139,3 +140,32 @@ async def test_health_and_readiness(bridge: Bridge) -> None:
     ready = await bridge.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "writer": "ok"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(
+            {"type": "message_action", "callback_id": "raise_interrupt", "user": None}, id="no-message"
+        ),
+        pytest.param(
+            {"type": "shortcut", "callback_id": "raise_interrupt", "user": {"id": "U0ALICE"}}, id="no-channel"
+        ),
+        pytest.param(
+            {"type": "message_action", "callback_id": "raise_interrupt", "channel": "C0PLATSUP"},
+            id="wrong-type",
+        ),
+    ],
+)
+async def test_signed_but_unreadable_interaction_is_a_clear_400(
+    bridge: Bridge, payload: dict[str, object]
+) -> None:
+    """Found by tests/fuzz: these answered 503 (Slack would retry) with a traceback in the log."""
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    response = await bridge.client.post(
+        "/slack/events",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("unreadable")
