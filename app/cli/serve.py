@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import logging
 import os
 import sys
@@ -32,13 +33,19 @@ def _prepare(settings: Settings) -> tuple[Connections, Sandbox | None]:
     return sandbox.connections, sandbox
 
 
-def _secrets(connections: Connections) -> list[str]:
+def _secrets(connections: Connections, settings: Settings) -> list[str]:
+    webhook = settings.jira_webhook_secret
     values = [
         connections.signing_secret,
         connections.slack_token,
         connections.jira_api_token,
         connections.jira_pat,
+        webhook.get_secret_value() if webhook else None,
     ]
+    if connections.jira_email and connections.jira_api_token:
+        # the Authorization header's value, should a request ever be logged
+        pair = f"{connections.jira_email}:{connections.jira_api_token}".encode()
+        values.append(base64.b64encode(pair).decode())
     return [v for v in values if v]
 
 
@@ -50,7 +57,9 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
-    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections))
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections, settings)
+    )
     migrate(settings.database_url)
     runtime = Runtime(
         settings=settings, template=lambda: template, connections=connections, run_worker=not args.no_worker
@@ -85,7 +94,9 @@ def worker() -> int:
     settings = load_settings()
     template = load_template_or_fail(settings)
     connections, sandbox = _prepare(settings)
-    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections))
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, secrets=_secrets(connections, settings)
+    )
     migrate(settings.database_url)
     runtime = Runtime(settings=settings, template=lambda: template, connections=connections, run_worker=True)
 
