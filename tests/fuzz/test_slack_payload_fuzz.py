@@ -38,9 +38,10 @@ def test_generated_slack_deliveries_never_5xx_and_unsigned_is_401(fuzzed: Chaos)
             counts[(delivery.kind, delivery.signing, response.status_code)] += 1
             if sum(counts.values()) == warm_up:
                 rss["after warm-up"] = service.rss_bytes()
-            assert response.status_code < 500, (delivery.kind, delivery.body.decode(errors="replace"), response.text)
+            sent = delivery.body.decode(errors="replace")
+            assert response.status_code < 500, (delivery.kind, sent, response.text)
             if delivery.signing != "valid":
-                assert response.status_code == 401, (delivery, response.text)
+                assert response.status_code == 401, (delivery.signing, sent, response.text)
             elif response.status_code >= 400:
                 assert response.json()["ok"] is False, response.text
 

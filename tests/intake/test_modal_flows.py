@@ -207,7 +207,9 @@ async def test_a_trigger_slack_refuses_is_acknowledged_and_the_user_told(
 ) -> None:
     """Found by tests/fuzz: an empty or malformed trigger_id made views.open fail and the command 503."""
     for trigger in ("", "not-a-trigger"):
-        body = slash_command_form(command="/interrupt", text="x", channel_id=CHANNEL, trigger_id=trigger)
+        body = slash_command_form(
+            command="/interrupt", text="x", user_id="U0ALICE", channel_id=CHANNEL, trigger_id=trigger
+        )
         response = await bridge.client.post("/slack/events", content=body, headers={**FORM, **sign(body)})
         assert response.status_code == 200
     notices = fake_slack.ephemerals

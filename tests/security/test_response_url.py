@@ -46,7 +46,12 @@ async def test_deliveries_naming_a_foreign_response_url_send_it_nothing(
         foreign = f"{listener.base_url}/commands/T0/1/steal"
         for text in ("help", "oncall", "the build is broken"):
             body = slash_command_form(
-                command="/interrupt", text=text, response_url=foreign, trigger_id="111.555.valid"
+                command="/interrupt",
+                text=text,
+                user_id="U0ALICE",
+                channel_id="C0PLATSUP",
+                response_url=foreign,
+                trigger_id="111.555.valid",
             )
             response = await bridge.client.post(
                 "/slack/events", content=body, headers={**FORM, **sign(body, secret=SIGNING_SECRET)}
