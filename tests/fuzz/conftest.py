@@ -14,7 +14,7 @@ CASES = int(os.environ.get("FUZZ_CASES", "300"))
 JIRA_WEBHOOK_SECRET = "fuzz-jira-webhook-secret"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one service for both fuzzers
 def fuzzed() -> Iterator[Chaos]:
     chaos = Chaos(SHORT, "sqlite", extra_env={"JIRA_WEBHOOK_SECRET": JIRA_WEBHOOK_SECRET})
     try:

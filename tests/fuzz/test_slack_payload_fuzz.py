@@ -49,9 +49,9 @@ def test_generated_slack_deliveries_never_5xx_and_unsigned_is_401(fuzzed: Chaos)
 
     rss["at the end"] = service.rss_bytes()
     total = sum(counts.values())
-    by_outcome = Counter(
-        {(kind, "signed" if s == "valid" else "unsigned", code): n for (kind, s, code), n in counts.items()}
-    )
+    by_outcome: Counter[tuple[str, str, int]] = Counter()
+    for (kind, signing, code), n in counts.items():
+        by_outcome[(kind, "signed" if signing == "valid" else "unsigned", code)] += n
     print(
         f"\nslack payload fuzz: {total} deliveries; "
         + ", ".join(f"{k}: {v}" for k, v in sorted(by_outcome.items()))
