@@ -22,8 +22,7 @@ import pytest
 from app.sandbox.fake_jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL
 from app.sandbox.fake_slack import DEFAULT_BOT_TOKEN
 from app.sandbox.http_fake import Fault
-from bench.chaos import CREATE, SHORT, Chaos
-from bench.signed_events import CHANNEL
+from bench.chaos import CREATE, SHORT, Chaos, Sender
 
 WEBHOOK_SECRET = "jira-webhook-secret-5ac1d2"
 
@@ -79,8 +78,6 @@ def test_secrets_echoed_by_an_upstream_stay_out_of_logs_and_job_errors(chaos: Ch
     )
 
     [ts] = chaos.messages(1, "secrets")
-    from bench.chaos import Sender
-
     sender = Sender(chaos.service, deadline_s=20)
     sender.run([ts])
     assert sender.acked == {ts}
@@ -95,4 +92,3 @@ def test_secrets_echoed_by_an_upstream_stay_out_of_logs_and_job_errors(chaos: Ch
     assert "rejected" in logs
     assert leaks(logs, secrets) == []
     assert json.loads(chaos.service.log_lines()[-1])  # JSON lines, as configured
-    assert CHANNEL
