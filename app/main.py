@@ -13,6 +13,7 @@ from starlette.routing import Route
 from app.asgi_body import ASGIApp
 from app.observability.metrics import HttpMetrics, JobStats, render
 from app.observability.tracing import traced
+from app.raw_routes_openapi import RAW_PATHS
 from app.runtime import Runtime
 from app.slack.http import SlackFastPath
 
@@ -35,13 +36,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.router.routes.append(
         Route("/jira/webhook", endpoint=runtime.jira_webhook_endpoint(), methods=["POST"])
     )
+    _describe_raw_routes(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """The process is alive (no dependency checks: a database outage must not restart us)."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={503: {"description": "Database unreachable, or writer or worker stopped"}})
     async def readyz() -> JSONResponse:
         """Database reachable, durable writer and worker running."""
         ok, checks = await runtime.ready()
@@ -58,6 +60,20 @@ def create_app(runtime: Runtime) -> FastAPI:
         return Response(body, media_type=content_type)
 
     return app
+
+
+def _describe_raw_routes(app: FastAPI) -> None:
+    """`GET /openapi.json` lists the raw ASGI routes too (FastAPI only sees its own routes)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema["paths"] = {**RAW_PATHS, **schema.get("paths", {})}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_served_app(runtime: Runtime, *, trusted_proxies: str = DEFAULT_TRUSTED_PROXIES) -> ASGIApp:

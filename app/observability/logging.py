@@ -46,23 +46,45 @@ class TextFormatter(logging.Formatter):
         return base + (" " + " ".join(extras) if extras else "")
 
 
+class Redactor:
+    """Replaces every configured secret value with `***`."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+# The process's secrets, set with its logging: error texts stored for operators (a job's
+# last error) go through it as well as log lines.
+_redactor = Redactor()
+
+
+def redact(text: str) -> str:
+    """`text` with every secret configured by `configure_logging` replaced by `***`."""
+    return _redactor(text)
+
+
 class RedactingFormatter(logging.Formatter):
     """Wraps a formatter and replaces every configured secret value with `***`."""
 
     def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
         super().__init__()
         self._inner = inner
-        # Longest first, so a secret that contains another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        self._redact = Redactor(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        text = self._inner.format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self._redact(self._inner.format(record))
 
 
 def configure_logging(*, level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
+    global _redactor
+    secrets = list(secrets)
+    _redactor = Redactor(secrets)
     handler = logging.StreamHandler(sys.stderr)
     inner: logging.Formatter = JsonFormatter() if fmt == "json" else TextFormatter()
     handler.setFormatter(RedactingFormatter(inner, secrets))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
@@ -18,6 +19,7 @@ from app.slack.ack import EMPTY_ACK, Ack
 from app.slack.faq_events import faq_proposal_job
 from app.slack.interactions import Interactions
 from app.slack.requests import (
+    BadRequest,
     EventCallback,
     Interaction,
     OtherEnvelope,
@@ -33,6 +35,23 @@ from app.store.intake_batch import IntakeRecord, JobSpec, TicketClaim, new_ticke
 from app.worker.kinds import JobKind
 
 log = logging.getLogger(__name__)
+
+# What reading a payload of the wrong shape raises (a field missing, null, of another type, or
+# failing a model's validation; pydantic's ValidationError is a ValueError). Store failures are
+# SQLAlchemy errors, none of these, and still answer 503.
+_PAYLOAD_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
+
+
+@contextmanager
+def _unreadable_as_bad_request(kind: str) -> Iterator[None]:
+    """A handler that cannot read its payload answers 400 with a message, not a 503 with a trace."""
+    try:
+        yield
+    except _PAYLOAD_ERRORS as exc:
+        log.warning(
+            "unreadable Slack payload", extra={"slack.type": kind, "error": f"{type(exc).__name__}: {exc}"}
+        )
+        raise BadRequest(f"unreadable {kind} payload ({type(exc).__name__})") from None
 
 
 __all__ = ["EMPTY_ACK", "Ack", "Dispatcher"]
@@ -73,7 +92,10 @@ class Dispatcher:
                 await self._record_only(request.dedupe_key, "command", request.raw, retry_num)
                 return EMPTY_ACK
             raw = request.raw.decode("utf-8", "replace")
-            return await self._interactions.command(request.fields, dedupe_key=request.dedupe_key, raw=raw)
+            with _unreadable_as_bad_request("command"):
+                return await self._interactions.command(
+                    request.fields, dedupe_key=request.dedupe_key, raw=raw
+                )
         if isinstance(request, OtherEnvelope):
             log.info("ignored Slack envelope", extra={"slack.type": request.type})
             return EMPTY_ACK
@@ -92,7 +114,8 @@ class Dispatcher:
             await self._record_only(request.dedupe_key, f"interaction:{request.type}", request.raw, retry_num)
             return EMPTY_ACK
         raw = request.raw.decode("utf-8", "replace")
-        return await handler(request.payload, dedupe_key=request.dedupe_key, raw=raw)
+        with _unreadable_as_bad_request(request.type):
+            return await handler(request.payload, dedupe_key=request.dedupe_key, raw=raw)
 
     async def _event(self, request: EventCallback, retry_num: int) -> Ack:
         event = request.event

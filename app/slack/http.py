@@ -95,6 +95,8 @@ class SlackEventsEndpoint:
             ack = await self._dispatcher.dispatch(
                 request, retry_num=int(retry_num) if retry_num.isdigit() else 0
             )
+        except BadRequest as exc:  # signed, but a payload the handler cannot read
+            ack = _error(400, str(exc))
         except Exception:
             # Not recorded, so not acknowledged: Slack will deliver it again.
             log.exception("could not record Slack delivery", extra=_log_ids(request))

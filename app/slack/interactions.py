@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 EXPIRED_TRIGGER_TEXT = (
     "Slack took too long to open the form (its trigger expires after 3 seconds). Please try again."
 )
+COULD_NOT_OPEN_TEXT = "Slack would not open the form for this request. Please try again."
 
 
 @dataclass(frozen=True)
@@ -242,11 +243,16 @@ class Interactions:
         try:
             await self._d.chat.open_view(str(payload.get("trigger_id") or ""), view)
         except PermanentError as exc:
-            if "expired_trigger_id" not in str(exc) and "exchanged_trigger_id" not in str(exc):
-                raise
-            log.warning("trigger expired before views.open", extra={"slack.user_id": meta.requester})
+            # Slack refused this trigger (expired, used, missing or malformed): a retry of the
+            # delivery cannot succeed, so it is acknowledged and the requester told, never a 5xx.
+            expired = "expired_trigger_id" in str(exc) or "exchanged_trigger_id" in str(exc)
+            log.warning(
+                "trigger expired before views.open" if expired else "views.open refused",
+                extra={"slack.user_id": meta.requester, "error": str(exc)},
+            )
             if channel:
-                await self._quietly_ephemeral(channel, meta.requester, EXPIRED_TRIGGER_TEXT)
+                text = EXPIRED_TRIGGER_TEXT if expired else COULD_NOT_OPEN_TEXT
+                await self._quietly_ephemeral(channel, meta.requester, text)
 
     async def _open_private(self, payload: Mapping[str, Any], value: str) -> None:
         template = self._d.template()

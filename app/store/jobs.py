@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.observability.logging import redact
 from app.store.schema import jobs
 
 PENDING = "pending"
@@ -168,7 +169,7 @@ def retry_later(
         "lease_owner": None,
         "lease_until": None,
         "run_after": run_after,
-        "last_error": error[:4000],
+        "last_error": redact(error)[:4000],
         "updated_at": now,
     }
     if count_failure:
@@ -183,7 +184,13 @@ def dead_letter(engine: Engine, job_id: int, *, owner: str, now: float, error: s
         result = conn.execute(
             update(jobs)
             .where(_held(job_id, owner))
-            .values(state=DEAD, lease_owner=None, lease_until=None, last_error=error[:4000], updated_at=now)
+            .values(
+                state=DEAD,
+                lease_owner=None,
+                lease_until=None,
+                last_error=redact(error)[:4000],
+                updated_at=now,
+            )
         )
     return result.rowcount == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlencode
 
 import pytest
 
@@ -30,10 +31,12 @@ def stored(bridge: Bridge) -> int:
 )
 async def test_bad_signature_is_401_and_stores_nothing(bridge: Bridge, headers: object) -> None:
     body = json.dumps(reaction_added(channel=CHANNEL, ts="1700000000.000100")).encode()
+    # 310 s, not 301: the timestamp is truncated to the second, so +301 can fall inside the window
+    # (the exact boundary is tested against slack_sdk with a fixed clock in tests/slack/test_signature.py).
     if headers == "stale":
-        headers = sign(body, timestamp=int(time.time()) - 301)
+        headers = sign(body, timestamp=int(time.time()) - 310)
     elif headers == "future":
-        headers = sign(body, timestamp=int(time.time()) + 301)
+        headers = sign(body, timestamp=int(time.time()) + 310)
     assert isinstance(headers, dict)
     response = await bridge.client.post(
         "/slack/events", content=body, headers={"Content-Type": "application/json", **headers}
@@ -139,3 +142,32 @@ async def test_health_and_readiness(bridge: Bridge) -> None:
     ready = await bridge.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "writer": "ok"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(
+            {"type": "message_action", "callback_id": "raise_interrupt", "user": None}, id="no-message"
+        ),
+        pytest.param(
+            {"type": "shortcut", "callback_id": "raise_interrupt", "user": {"id": "U0ALICE"}}, id="no-channel"
+        ),
+        pytest.param(
+            {"type": "message_action", "callback_id": "raise_interrupt", "channel": "C0PLATSUP"},
+            id="wrong-type",
+        ),
+    ],
+)
+async def test_signed_but_unreadable_interaction_is_a_clear_400(
+    bridge: Bridge, payload: dict[str, object]
+) -> None:
+    """Found by tests/fuzz: these answered 503 (Slack would retry) with a traceback in the log."""
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    response = await bridge.client.post(
+        "/slack/events",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("unreadable")

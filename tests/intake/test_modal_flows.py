@@ -202,6 +202,21 @@ async def test_expired_trigger_tells_the_user_to_retry(bridge: Bridge, fake_slac
     assert "try again" in notice["text"]
 
 
+async def test_a_trigger_slack_refuses_is_acknowledged_and_the_user_told(
+    bridge: Bridge, fake_slack: FakeSlack
+) -> None:
+    """Found by tests/fuzz: an empty or malformed trigger_id made views.open fail and the command 503."""
+    for trigger in ("", "not-a-trigger"):
+        body = slash_command_form(
+            command="/interrupt", text="x", user_id="U0ALICE", channel_id=CHANNEL, trigger_id=trigger
+        )
+        response = await bridge.client.post("/slack/events", content=body, headers={**FORM, **sign(body)})
+        assert response.status_code == 200
+    notices = fake_slack.ephemerals
+    assert len(notices) == 2
+    assert all("would not open the form" in n["text"] for n in notices)
+
+
 async def test_edit_details_by_outsider_is_refused_and_by_requester_updates_jira_and_slack(
     bridge: Bridge, fake_slack: FakeSlack, fake_jira: FakeJira
 ) -> None:
