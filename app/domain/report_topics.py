@@ -1,10 +1,11 @@
 """Repeat topics: similar ticket summaries grouped, each group a candidate FAQ entry or platform fix.
 
-Summaries are normalised (lower case, numbers and ticket-like ids dropped, punctuation to spaces),
-identical forms are counted once, and the distinct forms are grouped greedily, most frequent first,
-by rapidfuzz's token-sort ratio against each group's leading form. Word order and small wording
-changes ("runner out of disk" / "runners out of disk space") stay together; different subjects
-("access to Vault" / "access to Grafana") mostly do not. Private requests are never grouped (their
+Summaries are normalised (lower case, numbers and ticket-like ids dropped, punctuation to spaces,
+common English filler words dropped), identical forms are counted once, and the distinct forms are
+grouped greedily, most frequent first, by rapidfuzz's token-set ratio against each group's leading
+form. Word order and small wording changes ("How do I rotate my API token?" / "how to rotate an API
+token", "runners out of disk" / "CI runner out of disk space") stay together; different subjects
+("access to Vault" / "access to the Grafana dashboards") do not. Private requests are never grouped (their
 text must not appear in a report).
 
 Only the `MAX_FORMS` most frequent distinct forms are compared (forms beyond them occur fewer times
@@ -27,6 +28,10 @@ SIMILARITY = 80.0
 EXAMPLES = 3
 _NOISE = re.compile(r"\b[a-z]+-\d+\b|\b\d[\w:./-]*|[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
+_FILLER = frozenset(
+    "a an the to of in on for and or is are be can do does i my me we our you your it "  # noqa: SIM905
+    "this that please how what where why when need needs again".split()
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class Topic:
 
 
 def normalise(summary: str) -> str:
-    return _SPACES.sub(" ", _NOISE.sub(" ", summary.lower())).strip()
+    words = _SPACES.sub(" ", _NOISE.sub(" ", summary.lower())).split()
+    return " ".join(w for w in words if w not in _FILLER)
 
 
 def repeat_topics(
@@ -59,7 +65,7 @@ def repeat_topics(
     members: list[list[str]] = []
     for form in forms:
         found = (
-            process.extractOne(form, leaders, scorer=fuzz.token_sort_ratio, score_cutoff=similarity)
+            process.extractOne(form, leaders, scorer=fuzz.token_set_ratio, score_cutoff=similarity)
             if leaders
             else None
         )

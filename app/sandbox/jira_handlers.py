@@ -185,8 +185,7 @@ def issue_edit(call: ApiCall) -> FakeResponse:
 
 def issue_delete(call: ApiCall) -> FakeResponse:
     issue = call.issue()
-    del call.state.issues[issue.id]
-    del call.state.issues_by_key[issue.key]
+    call.state.remove_issue(issue)
     return _no_content()
 
 
