@@ -368,5 +368,14 @@ def favourite_filters(call: ApiCall) -> FakeResponse:
     return _json([jira_catalog.filter_json(call.render, f) for f in mine])
 
 
+def my_filters(call: ApiCall) -> FakeResponse:
+    """Cloud `GET filter/my`: the caller's own filters (with `includeFavourites`, also favourites)."""
+    if not call.state.is_cloud:
+        raise JiraApiError(404, ["null for uri: " + call.request.path])
+    favourites = call.param("includeFavourites") == "true"
+    mine = [f for f in call.state.filters.values() if f.owner is call.user or (favourites and f.favourite)]
+    return _json([jira_catalog.filter_json(call.render, f) for f in mine])
+
+
 def application_links(call: ApiCall) -> FakeResponse:
     return _json({"list": []})  # what a non-admin account sees: no application links
