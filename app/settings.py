@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     job_retry_window_s: float = Field(default=24 * 3600.0, gt=0, alias="JOB_RETRY_WINDOW_SECONDS")
     worker_poll_s: float = Field(default=1.0, gt=0, alias="WORKER_POLL_SECONDS")
 
+    # Bearer token for GET /reports/interrupts; unset, the report is not served (404)
+    admin_token: SecretStr | None = Field(default=None, alias="ADMIN_TOKEN")
+
     # Sandbox (used when Slack or Jira credentials are missing)
     sandbox_slack_port: int = Field(default=8101, alias="SANDBOX_SLACK_PORT")
     sandbox_jira_port: int = Field(default=8102, alias="SANDBOX_JIRA_PORT")
@@ -57,6 +60,12 @@ class Settings(BaseSettings):
     def _slash_terminated(cls, value: str) -> str:
         # slack_sdk joins base_url and method name by plain concatenation
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `ADMIN_TOKEN=` (as in .env.example) means no token, not an empty one anybody could send
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("jira_url")
     @classmethod

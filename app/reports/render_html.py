@@ -15,7 +15,14 @@ from app.domain.report_figures import InterruptReport
 from app.reports.render_text import HEADERS, rows, title
 
 CHART_IDS = ("chart-weekly", "chart-response", "chart-sla", "chart-topics")
-_LAYOUT = {"height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "template": "plotly_white"}
+# A fixed size: a chart that resizes itself after the first paint may be caught half-drawn by a
+# headless screenshot or a PDF printer.
+_LAYOUT = {
+    "width": 640,
+    "height": 380,
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+    "template": "plotly_white",
+}
 
 
 def weekly_figure(report: InterruptReport) -> go.Figure:
@@ -84,7 +91,13 @@ def topics_figure(report: InterruptReport) -> go.Figure:
 def html_page(report: InterruptReport) -> str:
     figures = (weekly_figure(report), response_figure(report), sla_figure(report), topics_figure(report))
     charts = [
-        to_html(figure, include_plotlyjs=(n == 0), full_html=False, div_id=div_id)
+        to_html(
+            figure,
+            include_plotlyjs=(n == 0),
+            full_html=False,
+            div_id=div_id,
+            config={"responsive": False, "displaylogo": False},
+        )
         for n, (figure, div_id) in enumerate(zip(figures, CHART_IDS, strict=True))
     ]
     head = "".join(f"<th>{html.escape(h.title())}</th>" for h in HEADERS)
@@ -99,7 +112,7 @@ def html_page(report: InterruptReport) -> str:
 <title>{heading}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1d1d1f; }}
-.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1rem; }}
+.charts {{ display: flex; flex-wrap: wrap; gap: 1rem; }}
 table {{ border-collapse: collapse; margin-top: 2rem; font-size: 0.9rem; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 0.25rem 0.75rem; text-align: left; }}
 </style>
