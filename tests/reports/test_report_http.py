@@ -19,7 +19,7 @@ from app.store.schema import sla_state, tickets
 from tests.conftest import make_settings
 from tests.reports.conftest import EXAMPLE_TEMPLATE, NOW
 
-TOKEN = "report-admin-token-for-tests"  # noqa: S105
+TOKEN = "report-admin-token-for-tests"
 
 
 def connections(fake: FakeJira) -> Connections:
