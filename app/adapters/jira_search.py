@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
+import orjson
 import requests
 from jira import JIRA, JIRAError
 
@@ -83,7 +84,10 @@ class JiraIssueSearch:
             raise _map_jira_error("search", exc) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RetryableError(f"jira search: {type(exc).__name__}") from None
-        answer = response.json()
+        try:
+            answer = orjson.loads(response.content)  # a 100k-issue report decodes ~0.5 GB of JSON
+        except orjson.JSONDecodeError:
+            raise RetryableError("jira search: the answer is not JSON") from None
         if not isinstance(answer, dict):
             raise RetryableError("jira search: the answer is not a JSON object")
         return answer

@@ -16,11 +16,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.adapters.jira_search import JiraIssueSearch
-from app.adapters.jira_tracker import client_factory
 from app.domain.errors import PermanentError, RetryableError
 from app.domain.report_figures import InterruptReport
 from app.domain.report_period import PeriodError, parse_range, parse_since
+from app.reports.jira_access import search_for
 from app.reports.render_html import html_page
 from app.reports.render_json import as_dict
 from app.reports.service import UnknownTeam, interrupt_report
@@ -54,25 +53,13 @@ def report_router(runtime: Runtime) -> APIRouter:
         now = datetime.fromtimestamp(runtime.clock(), UTC)
         since, start, end = period_args
         period = parse_range(start, end, now=now) if start else parse_since(since or "30d", now=now)
-        conn = runtime.connections
-        client = client_factory(
-            url=conn.jira_url,
-            email=conn.jira_email,
-            api_token=conn.jira_api_token,
-            pat=conn.jira_pat,
-            timeout_s=runtime.settings.jira_timeout_s,
-        )()
+        search = search_for(runtime.connections, timeout_s=runtime.settings.jira_timeout_s)
 
         def facts(since_epoch: float) -> dict[str, TicketFacts]:
             with runtime.engine.connect() as db:
                 return facts_since(db, since_epoch)
 
-        try:
-            return interrupt_report(
-                JiraIssueSearch(client), runtime.template(), period, team=team, facts=facts, now=now
-            )
-        finally:
-            client.close()  # type: ignore[no-untyped-call]
+        return interrupt_report(search, runtime.template(), period, team=team, facts=facts, now=now)
 
     @router.get("/reports/interrupts", response_model=None)
     async def interrupts(
