@@ -126,8 +126,16 @@ def store_facts(settings: Settings) -> Callable[[float], Mapping[str, TicketFact
     """Channel and first response of the bridge's tickets; without a usable database, none (with a note)."""
 
     def read(since: float) -> Mapping[str, TicketFacts]:
+        from sqlalchemy.engine import make_url
+
         from app.store.db import create_db_engine
         from app.store.report_facts import facts_since
+
+        url = make_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+            # connecting would create an empty database file wherever the report is run
+            print(f"note: no channel or first-response data, {url.database} does not exist", file=sys.stderr)
+            return {}
 
         engine = create_db_engine(settings.database_url, pool_size=1)
         try:

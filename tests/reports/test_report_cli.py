@@ -151,3 +151,29 @@ def test_no_stack_trace_from_the_installed_command(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr
+
+
+def test_progress_bar_draws_on_one_line() -> None:
+    from app.reports.progress import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream, min_interval_s=0)
+    bar.update(500, 1000)
+    bar.update(1000, 1000)
+    bar.close()
+    assert stream.getvalue() == (
+        "\r[###############...............] 500/1,000 issues"
+        "\r[##############################] 1,000/1,000 issues\n"
+    )
+    cloud = io.StringIO()
+    bar = ProgressBar(cloud, min_interval_s=0)
+    bar.update(300, None)
+    assert cloud.getvalue() == "\r300 issues read"
+
+
+@pytest.mark.usefixtures("env")
+def test_a_missing_sqlite_database_is_not_created(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "report", "--format", "json")
+    assert code == 0
+    assert "none.sqlite3 does not exist" in err
+    assert not (tmp_path / "none.sqlite3").exists()
