@@ -8,8 +8,9 @@ token", "runners out of disk" / "CI runner out of disk space") stay together; di
 ("access to Vault" / "access to the Grafana dashboards") do not. Private requests are never grouped (their
 text must not appear in a report).
 
-Only the `MAX_FORMS` most frequent distinct forms are compared (forms beyond them occur fewer times
-than any compared one and cannot form a larger group); that keeps the cost bounded at 100k tickets.
+Only the `MAX_FORMS` most frequent distinct forms are compared (the most recent first among equally
+frequent ones), and each only with the groups sharing a word with it; that keeps the cost bounded
+at 100k tickets.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rapidfuzz import fuzz, process
 
 from app.domain.report_models import ReportIssue
 
-MAX_FORMS = 2000
+MAX_FORMS = 1500
 SIMILARITY = 80.0
 EXAMPLES = 3
 _NOISE = re.compile(r"\b[a-z]+-\d+\b|\b\d[\w:./-]*|[^\w\s]|_")
@@ -60,16 +61,24 @@ def repeat_topics(
         form = normalise(issue.summary)
         if form:
             by_form[form].append(issue)
-    forms = sorted(by_form, key=lambda f: (-len(by_form[f]), f))[:MAX_FORMS]
+    # the most frequent forms first, the most recent first among equals (recent trouble matters more)
+    newest = {f: max(i.created for i in group) for f, group in by_form.items()}
+    forms = sorted(by_form, key=lambda f: (-len(by_form[f]), -newest[f].timestamp(), f))[:MAX_FORMS]
     leaders: list[str] = []
     members: list[list[str]] = []
+    by_word: dict[str, set[int]] = defaultdict(set)  # word -> leaders containing it
     for form in forms:
+        words = set(form.split())
+        # a leader sharing no word with the form cannot reach the cut-off: compare only the others
+        candidates = {n: leaders[n] for n in set().union(*(by_word[w] for w in words))}
         found = (
-            process.extractOne(form, leaders, scorer=fuzz.token_set_ratio, score_cutoff=similarity)
-            if leaders
+            process.extractOne(form, candidates, scorer=fuzz.token_set_ratio, score_cutoff=similarity)
+            if candidates
             else None
         )
         if found is None:
+            for word in words:
+                by_word[word].add(len(leaders))
             leaders.append(form)
             members.append([form])
         else:

@@ -7,6 +7,7 @@ carry an `accountId`, Data Center users a `name` and `key`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -64,6 +65,12 @@ class FieldSelection:
         return self.everything or name in self.names or (self.navigable and name not in _NOT_NAVIGABLE)
 
 
+@functools.lru_cache(maxsize=4096)
+def _quote(text: str) -> str:
+    # the same few account ids are quoted for every issue of every page (reporter, assignee, avatars)
+    return quote(text)
+
+
 class Renderer:
     def __init__(self, state: JiraState, server: str, version: str, me: User | None = None) -> None:
         self.state = state
@@ -79,7 +86,7 @@ class Renderer:
 
     def avatars(self, kind: str, ident: str) -> dict[str, str]:
         return {
-            size: f"{self.server}/secure/{kind}avatar?size={size}&ownerId={quote(ident)}"
+            size: f"{self.server}/secure/{kind}avatar?size={size}&ownerId={_quote(ident)}"
             for size in ("48x48", "24x24", "16x16", "32x32")
         }
 
@@ -96,13 +103,13 @@ class Renderer:
         }
         if self.state.is_cloud:
             return {
-                "self": f"{self.api}/user?accountId={quote(user.account_id)}",
+                "self": f"{self.api}/user?accountId={_quote(user.account_id)}",
                 "accountId": user.account_id,
                 "accountType": user.account_type,
                 **common,
             }
         return {
-            "self": f"{self.api}/user?username={quote(user.name)}",
+            "self": f"{self.api}/user?username={_quote(user.name)}",
             "name": user.name,
             "key": user.key,
             **common,
