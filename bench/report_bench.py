@@ -4,9 +4,12 @@
 
 The fake Jira runs in this process, seeded with interrupt issues spread over 60 days; each report
 (a 30-day period plus the 30 days before it for the trends, so every seeded issue is fetched) runs
-in a fresh subprocess so that its peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`) is the
-report's alone. Printed per size: search requests per 100 issues, wall time of the report (search
-+ figures + rendering the table), peak RSS. Targets at 20,000: <= 1 request per 100 issues,
+in a fresh subprocess so that its peak RSS is the report's alone (VmHWM of /proc/self/status, and
+`resource.getrusage(RUSAGE_SELF).ru_maxrss` for reference: the latter survives exec on Linux and may
+show the forking parent's size). Also printed: the report's CPU seconds and the fake's (this
+process), because on a shared machine the wall time mostly measures the other processes. Printed
+per size: search requests per 100 issues, wall time of the report (search + figures + rendering
+the table), peak RSS. Targets at 20,000: <= 1 request per 100 issues,
 <= 10 s, <= 250 MB.
 
 `--baseline` also runs, in the same subprocess setup, the naive way for comparison: the `jira`
@@ -74,6 +77,7 @@ def child(url: str, deployment: str, mode: str) -> dict[str, Any]:
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
+        "hwm_mb": _vm_hwm_kb() / 1024,
         "issues": issues,
         "requests": requests,
         "wall_s": wall,
@@ -81,6 +85,18 @@ def child(url: str, deployment: str, mode: str) -> dict[str, Any]:
         "rss_mb": usage.ru_maxrss / 1024,
         **extra,
     }
+
+
+def _vm_hwm_kb() -> float:
+    """Peak RSS of this process image. `ru_maxrss` survives `execve` on Linux, so a child forked from
+    a parent holding 100k fake issues would report the parent's size; VmHWM starts afresh at exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def run_child(url: str, deployment: str, mode: str) -> dict[str, Any]:
@@ -126,7 +142,8 @@ def main() -> None:
     )
     print(
         f"{'deployment':<11} {'issues':>7} {'mode':<9} {'requests':>8} {'req/100':>7} {'wall s':>7} "
-        f"{'cpu s':>6} {'fake cpu s':>10} {'rss MB':>7}  verdict (at 20k: <=1 req/100, <=10 s, <=250 MB)"
+        f"{'cpu s':>6} {'fake cpu s':>10} {'peak RSS MB':>11} {'ru_maxrss MB':>12}  "
+        "verdict (at 20k: <=1 req/100, <=10 s, <=250 MB)"
     )
     for deployment in args.deployments.split(","):
         for size in [int(s) for s in args.sizes.split(",")]:
@@ -141,12 +158,12 @@ def main() -> None:
                     fake_cpu = time.process_time() - fake_cpu
                     requests = count_search_calls(fake) - before
                     per100 = 100 * requests / max(result["issues"], 1)
-                    ok = per100 <= 1 and result["wall_s"] <= 10 and result["rss_mb"] <= 250
+                    ok = per100 <= 1 and result["wall_s"] <= 10 and result["hwm_mb"] <= 250
                     verdict = ("PASS" if ok else "FAIL") if size == 20000 and mode == "report" else ""
                     print(
                         f"{deployment:<11} {result['issues']:>7} {mode:<9} {requests:>8} {per100:>7.2f} "
                         f"{result['wall_s']:>7.2f} {result['cpu_s']:>6.2f} {fake_cpu:>10.2f} "
-                        f"{result['rss_mb']:>7.1f}  {verdict}",
+                        f"{result['hwm_mb']:>11.1f} {result['rss_mb']:>12.1f}  {verdict}",
                         flush=True,
                     )
             finally:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from app.adapters.jira_search import JiraIssueSearch
+from app.config.loader import load_template
 from app.config.template import Template
 from app.domain.errors import PermanentError
 from app.domain.report_period import parse_since
 from app.domain.report_query import REPORT_FIELDS
+from app.reports.reading import jira_datetime
 from app.reports.service import interrupt_report
 from app.sandbox.fake_jira import FakeJira
-from tests.reports.conftest import NOW
+from app.store.report_facts import TicketFacts
+from tests.reports.conftest import EXAMPLE_TEMPLATE, NOW
 from tests.sandbox.jira_support import client_for
 
 
@@ -75,3 +80,34 @@ def test_report_over_the_fake(seeded: FakeJira, template: Template) -> None:
     only = interrupt_report(search, template, period, team="networking", now=NOW)
     assert [c.name for c in only.by_team] == ["networking"]
     assert only.total.current < report.total.current
+
+
+def test_sla_attainment_from_the_templates_targets_and_the_bridges_first_responses(
+    seeded: FakeJira, tmp_path: Path
+) -> None:
+    data = yaml.safe_load(EXAMPLE_TEMPLATE.read_text(encoding="utf-8"))
+    data["sla"] = {
+        "targets": {
+            "High": {"first_response": "2h", "resolution": "2d", "clock": "24x7"},
+            "Low": {"resolution": "1d", "clock": "24x7"},
+        }
+    }
+    path = tmp_path / "bridge.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    template = load_template(path)
+    high = [i for i in seeded.issues() if i["fields"]["priority"]["name"] == "High"][-3:]
+    facts = {  # the bridge saw a first response 1 h after creation for these three
+        i["key"]: TicketFacts("C0PLATSUP", jira_datetime(i["fields"]["created"]).timestamp() + 3600)
+        for i in high
+    }
+    search = JiraIssueSearch(client_for(seeded, max_retries=0))
+    report = interrupt_report(
+        search, template, parse_since("30d", now=NOW), facts=lambda _since: facts, now=NOW
+    )
+    rows = {(a.priority, a.target): a for a in report.sla}
+    assert rows[("High", "first_response")].met >= 3
+    assert rows[("High", "resolution")].total > 0
+    assert rows[("Low", "resolution")].total > 0
+    assert ("Medium", "resolution") not in rows  # no target, no attainment
+    assert report.response.count == 3
+    assert report.top_channels == (("C0PLATSUP", 3),)
