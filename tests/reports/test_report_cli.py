@@ -110,15 +110,21 @@ def test_jql_jira_rejects_is_jiras_own_text(
 
 
 def test_saved_filters_are_created_once_and_then_left_alone(
-    env: FakeJira, capsys: pytest.CaptureFixture[str]
+    env: FakeJira, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    template = tmp_path / "bridge.yaml"
+    template.write_text(
+        EXAMPLE_TEMPLATE.read_text()
+        + "\nsla:\n  targets:\n    High: {resolution: 2d, clock: 24x7}\n    Low: {resolution: 5d}\n"
+    )
+    monkeypatch.setenv("BRIDGE_CONFIG", str(template))
     code, out, err = run(capsys, "report", "filters", "--create")
     assert code == 0, err
     created = [line for line in out.splitlines() if line.startswith("created")]
     # 2 teams x 4 buckets, open, breached (the example has resolution targets), no prevention note
     names = {line.split(None, 1)[1] for line in created}
     assert "Interrupts: platform / access-request" in names
-    assert {"Interrupts: open", "Interrupts: no prevention note"} <= names
+    assert {"Interrupts: open", "Interrupts: breached", "Interrupts: no prevention note"} <= names
     writes = len(env.calls("POST", r"/filter$")) + len(env.calls("PUT", r"/filter/\d+$"))
 
     code, out, _ = run(capsys, "report", "filters", "--create")
@@ -132,8 +138,13 @@ def test_saved_filters_are_created_once_and_then_left_alone(
     code, out, _ = run(capsys, "report", "filters", "--create")
     assert "updated    Interrupts: open" in out
     assert "0 created, 1 updated" in out
-    for saved in env.state.filters.values():  # every filter's JQL runs in Jira
-        assert env.state.parse_jql(saved.jql) is not None
+    with env.lock:  # every filter's JQL runs in Jira; "breached" finds only old open High/Low tickets
+        for saved in env.state.filters.values():
+            hits = env.state.search(env.state.parse_jql(saved.jql), env.bot)
+            if saved.name == "Interrupts: breached":
+                assert hits
+                assert all(i.status.category != "done" for i in hits)
+                assert {i.priority.name for i in hits if i.priority} <= {"High", "Low"}
 
 
 def test_no_stack_trace_from_the_installed_command(tmp_path: Path) -> None:

@@ -111,3 +111,39 @@ def test_repeat_topics_group_rewordings_apart_from_other_subjects_and_never_quot
     assert [(t.count, set(t.examples)) for t in topics] == [(3, {"A-0", "A-1", "A-2"}), (2, {"A-3", "A-4"})]
     assert all("secret" not in t.title for t in topics)
     assert normalise("PLAT-123: CI runner #42 out of disk!") == "ci runner out disk"
+
+
+def test_saved_filters_and_their_reconciliation() -> None:
+    from app.domain.report_saved_filters import ExistingFilter, plan, wanted_filters
+
+    wanted = wanted_filters(
+        labels=["interrupt"],
+        scopes=[TeamScope("platform", "PLAT", ("team-platform",))],
+        buckets=["question", "incident"],
+        resolution_targets_s={"Highest": 4 * 3600, "High": 2 * 86400},
+        prevention_label="prevention-noted",
+    )
+    by_name = {f.name: f for f in wanted}
+    assert set(by_name) == {
+        "Interrupts: platform / question",
+        "Interrupts: platform / incident",
+        "Interrupts: open",
+        "Interrupts: breached",
+        "Interrupts: no prevention note",
+    }
+    assert 'labels = "bucket-incident"' in by_name["Interrupts: platform / incident"].jql
+    breached = by_name["Interrupts: breached"].jql
+    assert '(priority = "High" AND created <= "-2880m")' in breached
+    assert '(priority = "Highest" AND created <= "-240m")' in breached
+    assert "statusCategory != Done" in breached
+    assert 'labels not in ("prevention-noted")' in by_name["Interrupts: no prevention note"].jql
+    open_filter = by_name["Interrupts: open"]
+    existing = [
+        ExistingFilter("1", open_filter.name, open_filter.jql, open_filter.description),
+        ExistingFilter("2", "Interrupts: breached", "project = PLAT", None),
+        ExistingFilter("3", "Someone else's filter", "project = NET", None),
+    ]
+    todo = plan(wanted, existing)
+    assert [f.name for f in todo.unchanged] == ["Interrupts: open"]
+    assert [(i, f.name) for i, f in todo.update] == [("2", "Interrupts: breached")]
+    assert len(todo.create) == 3
