@@ -38,6 +38,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     _describe_raw_routes(app)
 
+    from app.reports.http import report_router
+
+    app.include_router(report_router(runtime))
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """The process is alive (no dependency checks: a database outage must not restart us)."""

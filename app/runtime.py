@@ -26,6 +26,7 @@ from app.adapters.slack_chat import SlackChat, make_client
 from app.config.faq_source import FaqLibrary, FaqWatcher
 from app.config.template import Template
 from app.jira_webhook import JiraWebhookEndpoint
+from app.reports.jira_access import search_for
 from app.scheduler import Scheduler
 from app.settings import Settings
 from app.slack.dispatch import Dispatcher
@@ -35,6 +36,7 @@ from app.slack.socket_mode import SocketModeTransport
 from app.store.db import create_db_engine
 from app.store.group_commit import GroupCommitWriter
 from app.store.sqlite_sync import WalBarrier
+from app.worker.digest import DigestJobs
 from app.worker.intake import IntakeJobs
 from app.worker.runner import Worker, WorkerConfig
 from app.worker.sync_context import SyncContext
@@ -148,6 +150,13 @@ class Runtime:
             **IntakeJobs(intake_ctx).handlers(),
             **redirect_handlers(sync_ctx),
             **sync_handlers(sync_ctx),
+            **DigestJobs(
+                engine=self.engine,
+                chat=self.chat,
+                template=self.template,
+                search=lambda: search_for(conn, timeout_s=settings.jira_timeout_s),
+                clock=self.clock,
+            ).handlers(),
         }
         self.worker = Worker(
             self.engine,

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from app.config.template import Template
 from app.domain.oncall import shifts
+from app.worker.digest import enqueue_digests
 from app.worker.handoff import enqueue_handoff
 from app.worker.sla_jobs import enqueue_sla_scan
 
@@ -61,9 +62,13 @@ class Scheduler:
             for shift in shifts(team.rotation, instant, 2)
         ]
 
+        template = self._template()
+
         def write() -> tuple[int, bool]:
             with self._engine.begin() as conn:
                 added = sum(enqueue_handoff(conn, team, shift, now=at) for team, shift in due)
+                # each team's weekly digest (current and next slot, once across replicas)
+                added += enqueue_digests(conn, template, now=at)
                 # the SLA reminder scan of this minute (once across replicas)
                 return added, enqueue_sla_scan(conn, now=at)
 

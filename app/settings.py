@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # on SIGTERM: how long jobs in flight may take to finish before they are given back
     worker_shutdown_grace_s: float = Field(default=20.0, ge=0, alias="WORKER_SHUTDOWN_GRACE_SECONDS")
 
+    # Bearer token for GET /reports/interrupts; unset, the report is not served (404)
+    admin_token: SecretStr | None = Field(default=None, alias="ADMIN_TOKEN")
+
     # Sandbox (used when Slack or Jira credentials are missing)
     sandbox_slack_port: int = Field(default=8101, alias="SANDBOX_SLACK_PORT")
     sandbox_jira_port: int = Field(default=8102, alias="SANDBOX_JIRA_PORT")
@@ -70,6 +73,12 @@ class Settings(BaseSettings):
     def _slash_terminated(cls, value: str) -> str:
         # slack_sdk joins base_url and method name by plain concatenation
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `ADMIN_TOKEN=` (as in .env.example) means no token, not an empty one anybody could send
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("jira_url")
     @classmethod

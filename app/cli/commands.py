@@ -79,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         from app.cli import sla
 
         return sla.run(args)
+    if command == "report":
+        from app.cli import report
+
+        return report.run(args)
     if command == "oncall":
         from app.cli import oncall
 

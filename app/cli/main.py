@@ -1,4 +1,4 @@
-"""`interrupt-bridge` command line: serve, worker, migrate, demo, check, jobs."""
+"""`interrupt-bridge` command line: serve, worker, migrate, demo, check, jobs, oncall, sla, report."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from app.cli import commands
 from app.cli.check import add_check_parser
 from app.cli.faq import add_faq_parser
 from app.cli.oncall import add_oncall_parser
+from app.cli.report import add_report_parser
 from app.cli.sla import add_sla_parser
 
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_oncall_parser(sub)
     add_sla_parser(sub)
     add_faq_parser(sub)
+    add_report_parser(sub)
 
     jobs = sub.add_parser("jobs", help="inspect and retry jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)

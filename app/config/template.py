@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from app.config.digest import Digest
 from app.config.faq import FaqSettings, Playbook, faq_problems
 from app.config.private import PrivatePath
 from app.config.rotation import Rotation
@@ -97,6 +98,8 @@ class Team(_Strict):
     """Slack user ids who may edit any of the team's tickets; the requester may always edit their own."""
     rotation: Rotation | None = None
     """The on-call rotation whose person owns new tickets (see `app.config.rotation`)."""
+    digest: Digest | None = None
+    """The weekly interrupt digest posted in the team's channel (see `app.config.digest`)."""
 
 
 class Choice(_Strict):

@@ -185,8 +185,7 @@ def issue_edit(call: ApiCall) -> FakeResponse:
 
 def issue_delete(call: ApiCall) -> FakeResponse:
     issue = call.issue()
-    del call.state.issues[issue.id]
-    del call.state.issues_by_key[issue.key]
+    call.state.remove_issue(issue)
     return _no_content()
 
 
@@ -366,6 +365,15 @@ def filter_delete(call: ApiCall) -> FakeResponse:
 
 def favourite_filters(call: ApiCall) -> FakeResponse:
     mine = [f for f in call.state.filters.values() if f.favourite and f.owner is call.user]
+    return _json([jira_catalog.filter_json(call.render, f) for f in mine])
+
+
+def my_filters(call: ApiCall) -> FakeResponse:
+    """Cloud `GET filter/my`: the caller's own filters (with `includeFavourites`, also favourites)."""
+    if not call.state.is_cloud:
+        raise JiraApiError(404, ["null for uri: " + call.request.path])
+    favourites = call.param("includeFavourites") == "true"
+    mine = [f for f in call.state.filters.values() if f.owner is call.user or (favourites and f.favourite)]
     return _json([jira_catalog.filter_json(call.render, f) for f in mine])
 
 

@@ -54,6 +54,7 @@ def register_routes(fake: FakeJira) -> None:
         ("DELETE", f"{issue}/watchers", h.watcher_remove),
         ("POST", f"{api}/filter", h.filter_create),
         ("GET", f"{api}/filter/favourite", h.favourite_filters),
+        ("GET", f"{api}/filter/my", h.my_filters),
         ("GET", rf"{api}/filter/(?P<id>\d+)", h.filter_get),
         ("PUT", rf"{api}/filter/(?P<id>\d+)", h.filter_update),
         ("DELETE", rf"{api}/filter/(?P<id>\d+)", h.filter_delete),

@@ -53,13 +53,13 @@ def _int(params: dict[str, Any], name: str, default: int) -> int:
         raise JiraApiError(400, [f"The '{name}' parameter must be a number, not '{raw}'."]) from None
 
 
-def _run(call: ApiCall, jql_text: Any, *, bounded: bool) -> list[Issue]:
+def _run(call: ApiCall, jql_text: Any, *, bounded: bool, first_page: bool = True) -> list[Issue]:
     if jql_text is not None and not isinstance(jql_text, str):
         raise JiraApiError(400, ["'jql' must be a string."])
     query = call.state.parse_jql(jql_text or "")
     if bounded and query.where is None:
         raise JiraApiError(400, [_UNBOUNDED])
-    return call.state.search(query, call.user)
+    return call.state.search_page_source(jql_text or "", query, call.user, first_page=first_page)
 
 
 def _token(offset: int, jql_text: str) -> str:
@@ -85,11 +85,11 @@ def search_jql(call: ApiCall) -> FakeResponse:
         raise JiraApiError(404, ["null for uri: " + call.request.path])
     params = _params(call)
     jql_text = params.get("jql") or ""
-    hits = _run(call, jql_text, bounded=True)
+    offset = _offset(params.get("nextPageToken"), str(jql_text))
+    hits = _run(call, jql_text, bounded=True, first_page=not params.get("nextPageToken"))
     selection = FieldSelection.parse(params["fields"], "")
     cap = CLOUD_ID_PAGE_CAP if selection.only_ids else CLOUD_PAGE_CAP
     size = max(1, min(_int(params, "maxResults", DEFAULT_PAGE), cap))
-    offset = _offset(params.get("nextPageToken"), str(jql_text))
     page = hits[offset : offset + size]
     body: dict[str, Any] = {"issues": [call.render.issue(i, selection) for i in page]}
     if offset + size < len(hits):
@@ -115,7 +115,7 @@ def search(call: ApiCall) -> FakeResponse:
     size = min(_int(params, "maxResults", DEFAULT_PAGE), DATACENTER_PAGE_CAP)
     if start < 0 or size < 0:
         raise JiraApiError(400, ["startAt and maxResults must not be negative."])
-    hits = _run(call, params.get("jql"), bounded=False)
+    hits = _run(call, params.get("jql"), bounded=False, first_page=start == 0)
     selection = FieldSelection.parse(params["fields"], "*navigable")
     page = hits[start : start + size]
     return FakeResponse(

@@ -77,6 +77,10 @@ class JiraState:
         self._next_comment_id = 10000
         self._next_link_id = 10000
         self._next_filter_id = 10000
+        # Bumped by every change to issues: a search result cached for the next pages of the same
+        # query stays valid only while nothing changed (paging 100k issues must not re-run it 1,000 times).
+        self.version = 0
+        self._page_cache: dict[tuple[str, str | None], tuple[int, list[Issue]]] = {}
 
     @property
     def is_cloud(self) -> bool:
@@ -211,6 +215,7 @@ class JiraState:
             priority=self.default_priority,
         )
         self._next_issue_id += 1
+        self.version += 1
         project.next_number += 1
         self.issues[issue.id] = issue
         self.issues_by_key[issue.key] = issue
@@ -219,6 +224,12 @@ class JiraState:
     def touch(self, issue: Issue) -> None:
         issue.updated = self.clock()
         issue.record_cache = None
+        self.version += 1
+
+    def remove_issue(self, issue: Issue) -> None:
+        del self.issues[issue.id]
+        del self.issues_by_key[issue.key]
+        self.version += 1
 
     def bulk_add_issues(
         self,
@@ -247,6 +258,7 @@ class JiraState:
                     issue.created,
                 )
             made.append(issue)
+        self.version += 1
         return made
 
     def add_comment(self, issue: Issue, body: str, author: User) -> Comment:
@@ -362,6 +374,21 @@ class JiraState:
         if name in ("assignee", "reporter"):
             return {n for u in self.users if (t := self.user_term(u)) for n in t.names}
         return None
+
+    def search_page_source(
+        self, text: str, query: jql.Query, current_user: User | None, *, first_page: bool
+    ) -> list[Issue]:
+        """The hits a page is cut from: searched afresh for a first page, reused for the next ones
+        while no issue changed (so every page of one query is cut from the same result)."""
+        key = (text, current_user.key if current_user is not None else None)
+        cached = self._page_cache.get(key)
+        if not first_page and cached is not None and cached[0] == self.version:
+            return cached[1]
+        hits = self.search(query, current_user)
+        if len(self._page_cache) >= 8:
+            self._page_cache.pop(next(iter(self._page_cache)))
+        self._page_cache[key] = (self.version, hits)
+        return hits
 
     def search(self, query: jql.Query, current_user: User | None) -> list[Issue]:
         ctx = jql.EvalContext(now=self.clock(), current_user=self.user_term(current_user))

@@ -170,3 +170,16 @@ mirrored_comments = Table(
     UniqueConstraint("channel_id", "slack_ts", name="uq_mirrored_comments_slack"),
     UniqueConstraint("jira_comment_id", name="uq_mirrored_comments_jira"),
 )
+
+# One row per (team, weekly digest slot): the digest message and its chart, recorded as each is
+# posted, so a retried digest job posts only what is missing (the job's dedupe key makes it once a week).
+digests = Table(
+    "digests",
+    metadata,
+    Column("team", String(64), primary_key=True),
+    Column("slot", String(40), primary_key=True),
+    Column("channel_id", String(32), nullable=False),
+    Column("message_ts", String(32)),
+    Column("chart_file_id", String(32)),
+    Column("updated_at", Float, nullable=False),
+)

@@ -36,7 +36,7 @@ def test_migrated_faq_tables_match_the_schema(database_url: str) -> None:
         engine.dispose()
 
 
-def test_0006_follows_0004_on_the_single_line_to_the_head() -> None:
+def test_0006_follows_0005_on_the_single_line_to_the_head() -> None:
     from alembic.script import ScriptDirectory
 
     from app.store.db import alembic_config
@@ -44,6 +44,6 @@ def test_0006_follows_0004_on_the_single_line_to_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     revision = script.get_revision("0006")
     assert revision is not None
-    assert revision.down_revision == "0004"
+    assert revision.down_revision == "0005"
     [head] = script.get_heads()  # later migrations (0007: shadows) build on it
     assert "0006" in {r.revision for r in script.iterate_revisions(head, "base")}

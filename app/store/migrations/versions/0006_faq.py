@@ -1,7 +1,7 @@
 """FAQ: request texts, "This solved it" deflections and proposed answers (see app/store/faq.py).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 
 _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
