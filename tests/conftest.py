@@ -186,9 +186,13 @@ def connections_for(fake_slack: FakeSlack, fake_jira: FakeJira) -> Connections:
 
 
 @pytest.fixture
-async def bridge(database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira) -> AsyncIterator[Bridge]:
+async def bridge(
+    request: pytest.FixtureRequest, database_url: str, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> AsyncIterator[Bridge]:
+    """The served stack on the fakes; `@pytest.mark.settings(NAME=value)` overrides settings."""
     clock = FakeClock()
-    settings = make_settings(database_url)
+    marker = request.node.get_closest_marker("settings")
+    settings = make_settings(database_url, **(marker.kwargs if marker else {}))
     template = load_template(EXAMPLE_TEMPLATE)
     runtime = Runtime(
         settings=settings,

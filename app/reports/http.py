@@ -61,7 +61,7 @@ def report_router(runtime: Runtime) -> APIRouter:
 
         return interrupt_report(search, runtime.template(), period, team=team, facts=facts, now=now)
 
-    @router.get("/reports/interrupts", response_model=None)
+    @router.get("/reports/interrupts", response_model=None, tags=["admin"])
     async def interrupts(
         request: Request,
         since: Annotated[str | None, Query(description="30d, 4w, 12h")] = None,

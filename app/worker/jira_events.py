@@ -30,6 +30,7 @@ from app.domain.models import ReplyPost
 from app.slack.blocks import trim_mrkdwn
 from app.slack.ids import ActionId
 from app.slack.metadata import TicketRef, encode
+from app.store import faq as faq_store
 from app.store import jobs as job_store
 from app.store import sla as sla_store
 from app.store import sync as sync_store
@@ -201,6 +202,8 @@ class JiraEventJobs:
         await self._ctx.intake.chat.add_reaction(
             ticket.channel_id, ticket.message_ts, self._ctx.options().resolved_reaction
         )
+        if await self._ctx.read(lambda conn: faq_store.deflection(conn, ticket.id)) is not None:
+            return  # answered by the FAQ: the reply already says so, and the FAQ entry is the prevention
         resolver = JiraUser.from_json(payload["resolver"]) if payload.get("resolver") else None
         who = await self._mention(resolver)
         text = (

@@ -115,3 +115,28 @@ async def test_a_forged_button_opens_nothing(
     assert (await click(sync, value[:-3] + "xyz")).status_code == 200
     assert opened(fake_slack) == []
     assert any("could not be verified" in e["text"] for e in fake_slack.ephemerals)
+
+
+async def test_a_ticket_answered_by_the_faq_is_not_asked_for_a_prevention_note(
+    sync: SyncBridge, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
+    from app.store import faq as faq_store
+
+    ticket = await sync.raise_ticket(fake_slack)
+    with sync.runtime.engine.begin() as conn:
+        assert faq_store.claim_deflection(
+            conn, ticket["id"], entry_id="disk", user_id="U0ALICE", now=sync.clock()
+        )
+    payload = issue_updated(
+        fake_jira,
+        ticket["jira_key"],
+        by="bob",
+        items=[change("resolution", None, DONE), change("status", IN_PROGRESS, DONE)],
+        at=sync.clock(),
+        state=DONE,
+    )
+    payload["issue_event_type_name"] = "issue_resolved"
+    await sync.post_jira(payload, identifier="wh-faq-resolved")
+    await sync.drain()
+    assert "white_check_mark" in [r["name"] for r in fake_slack.reactions(CHANNEL, ticket["message_ts"])]
+    assert not any("prevent a repeat" in m["text"] for m in fake_slack.thread(CHANNEL, ticket["message_ts"]))
