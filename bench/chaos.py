@@ -165,6 +165,9 @@ def kill9(chaos: Chaos, *, seed: int | None = None) -> Outcome:
 
     def during() -> None:
         nonlocal kills
+        # Jira creates take a while, so a kill finds jobs in flight (their retry is what is under test).
+        slow_create = min(0.4, chaos.profile.jira_timeout_s / 2)
+        chaos.jira.add_fault(Fault(CREATE, method="POST", times=100_000, delay_s=slow_create))
         for _ in range(chaos.profile.kills):
             time.sleep(rng.uniform(0.5, 2.5))
             chaos.service.kill9()
@@ -177,8 +180,9 @@ def kill9(chaos: Chaos, *, seed: int | None = None) -> Outcome:
     outcome = chaos.run(
         "kill-9-restarts", chaos.profile.kill_tickets, during, concurrency=16, spacing_s=spacing
     )
+    chaos.jira.clear_faults()
     outcome.faults_hit = kills
-    outcome.notes.append(f"{kills} kill -9 + restart")
+    outcome.notes.append(f"{kills} kill -9 + restart, Jira creates slowed so that jobs are in flight")
     return outcome
 
 

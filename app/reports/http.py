@@ -61,7 +61,19 @@ def report_router(runtime: Runtime) -> APIRouter:
 
         return interrupt_report(search, runtime.template(), period, team=team, facts=facts, now=now)
 
-    @router.get("/reports/interrupts", response_model=None, tags=["admin"])
+    @router.get(
+        "/reports/interrupts",
+        response_model=None,
+        tags=["admin"],
+        responses={
+            200: {"description": "the report, as a self-contained HTML page or JSON"},
+            400: {"description": "an unparseable period or an unknown team"},
+            401: {"description": "no `Authorization: Bearer <ADMIN_TOKEN>` header"},
+            403: {"description": "a wrong admin token"},
+            404: {"description": "reports are disabled: ADMIN_TOKEN is not set"},
+            502: {"description": "Jira refused or failed the search (its own error text)"},
+        },
+    )
     async def interrupts(
         request: Request,
         since: Annotated[str | None, Query(description="30d, 4w, 12h")] = None,

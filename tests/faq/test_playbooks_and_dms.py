@@ -74,7 +74,7 @@ async def test_dm_redirect_includes_matching_answers(bridge: Bridge, fake_slack:
     assert "How do I push or pull images from the container registry?" in sections
     assert "<#C0PLATSUP>" in sections  # still the redirect to the public channel
     buttons = [e["action_id"] for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == [ActionId.open_modal]  # no ticket, so nothing to mark as solved
+    assert buttons == [ActionId.open_modal, ActionId.ask_privately]  # no ticket: nothing to mark solved
 
 
 async def test_dm_without_a_match_is_the_plain_redirect(bridge: Bridge, fake_slack: FakeSlack) -> None:
