@@ -57,7 +57,16 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     job_stats = JobStats(runtime.engine, clock=runtime.clock)
 
-    @app.get("/metrics")
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def metrics() -> Response:
         """Prometheus metrics of this process (no token: keep it off the Ingress, see README)."""
         body, content_type = await render(job_stats)
