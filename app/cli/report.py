@@ -9,25 +9,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from jira import JIRA, JIRAError
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.adapters.jira_search import JiraIssueSearch
 from app.adapters.jira_tracker import _jira_text
 from app.domain.errors import PermanentError, RetryableError
 from app.domain.report_figures import InterruptReport
-from app.domain.report_models import Period
+from app.domain.report_models import OpenFaqCandidate, Period
 from app.domain.report_period import PeriodError, parse_range, parse_since
 from app.reports.progress import ProgressBar
 from app.reports.service import UnknownTeam, interrupt_report
 from app.settings import Settings
 from app.store.report_facts import TicketFacts
 
+T = TypeVar("T")
 FORMATS = ("table", "markdown", "csv", "json", "html")
 
 
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             period,
             team=args.team,
             facts=store_facts(settings),
+            candidates=store_candidates(settings),
             now=now,
             progress=bar.update if bar else None,
         )
@@ -122,33 +125,48 @@ def jira_client(settings: Settings) -> JIRA:
         raise CliError(f"cannot reach Jira at {settings.jira_url}: {type(exc).__name__}") from None
 
 
+def _from_store(settings: Settings, read: Callable[[Connection], T], missing: T, what: str) -> T:
+    """`read` on the settings' database; without a usable database, `missing` (with a note naming `what`)."""
+    from sqlalchemy.engine import make_url
+
+    from app.store.db import create_db_engine
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        # connecting would create an empty database file wherever the report is run
+        print(f"note: no {what}, {url.database} does not exist", file=sys.stderr)
+        return missing
+
+    engine = create_db_engine(settings.database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return read(conn)
+    except SQLAlchemyError as exc:
+        print(f"note: no {what}, the database is not usable ({type(exc).__name__})", file=sys.stderr)
+        return missing
+    finally:
+        engine.dispose()
+
+
 def store_facts(settings: Settings) -> Callable[[float], Mapping[str, TicketFacts]]:
-    """Channel and first response of the bridge's tickets; without a usable database, none (with a note)."""
+    """Channel, first response and "This solved it" of the bridge's tickets (none without a database)."""
 
     def read(since: float) -> Mapping[str, TicketFacts]:
-        from sqlalchemy.engine import make_url
-
-        from app.store.db import create_db_engine
         from app.store.report_facts import facts_since
 
-        url = make_url(settings.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-            # connecting would create an empty database file wherever the report is run
-            print(f"note: no channel or first-response data, {url.database} does not exist", file=sys.stderr)
-            return {}
+        what = "channel or first-response data"
+        return _from_store(settings, lambda conn: facts_since(conn, since), {}, what)
 
-        engine = create_db_engine(settings.database_url, pool_size=1)
-        try:
-            with engine.connect() as conn:
-                return facts_since(conn, since)
-        except SQLAlchemyError as exc:
-            print(
-                f"note: no channel or first-response data, the database is not usable ({type(exc).__name__})",
-                file=sys.stderr,
-            )
-            return {}
-        finally:
-            engine.dispose()
+    return read
+
+
+def store_candidates(settings: Settings) -> Callable[[str | None], Sequence[OpenFaqCandidate]]:
+    """The open FAQ candidates of the store (none without a database)."""
+
+    def read(team: str | None) -> Sequence[OpenFaqCandidate]:
+        from app.store.report_facts import open_candidates
+
+        return _from_store(settings, lambda conn: open_candidates(conn, team=team), [], "FAQ candidates")
 
     return read
 

@@ -80,6 +80,11 @@ def digest_text(team_name: str, report: InterruptReport, *, browse_url: str | No
         lines.append(
             f"• {report.resolved} resolved, {report.resolved_without_prevention} without a prevention note"
         )
+    deflection, candidates = report.deflection, report.faq_candidates.open
+    if deflection.deflected or candidates:
+        rate = f" ({deflection.rate:.0%})" if deflection.rate is not None else ""
+        review = f", {candidates} proposed answer{'s' * (candidates != 1)} to review" if candidates else ""
+        lines.append(f"• FAQ answered {deflection.deflected}{rate}{review}")
     if report.topics:
         topic = report.topics[0]
         examples = ", ".join(topic.examples)

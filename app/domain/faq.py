@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from app.config.faq import FaqEntry
 from app.domain.ports import TextRanker
 
+FAQ_DEFLECTED_LABEL = "faq-deflected"
+"""The Jira label of a ticket the requester marked as answered by the FAQ ("This solved it")."""
 KEYWORD_WEIGHT = 3
 """Each keyword counts as this many occurrences: requesters use them, answers rarely repeat them."""
 QUESTION_WEIGHT = 2

@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.domain.report_models import Period, ReportIssue
+from app.domain.report_models import OpenFaqCandidate, Period, ReportIssue
 from app.domain.report_topics import Topic, repeat_topics
 
 TOP = 10
+TOP_CANDIDATES = 5
+EXCERPT = 120
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,52 @@ class Attainment:
 
 
 @dataclass(frozen=True)
+class Deflection:
+    """Tickets answered by the FAQ (`faq_deflected`) among all tickets, now and in the period before."""
+
+    name: str
+    deflected: int
+    total: int
+    previous_deflected: int
+    previous_total: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.deflected / self.total if self.total else None
+
+    @property
+    def previous_rate(self) -> float | None:
+        return self.previous_deflected / self.previous_total if self.previous_total else None
+
+    @property
+    def change(self) -> float | None:
+        """The change of the rate in percentage points as a fraction (0.05 = +5 pt); None without both."""
+        rate, before = self.rate, self.previous_rate
+        return None if rate is None or before is None else rate - before
+
+
+@dataclass(frozen=True)
+class CandidateQuote:
+    jira_key: str | None
+    question: str
+    answer: str
+    """Excerpts (whitespace folded, at most `EXCERPT` characters)."""
+    proposed_by: str
+    team: str
+    bucket: str
+
+
+@dataclass(frozen=True)
+class FaqCandidates:
+    """Open FAQ candidates (whatever their age: they wait for review); the newest few quoted."""
+
+    open: int
+    private: int
+    """Of `open`, proposed in private tickets: counted, never quoted."""
+    newest: tuple[CandidateQuote, ...]
+
+
+@dataclass(frozen=True)
 class InterruptReport:
     period: Period
     team: str | None
@@ -67,12 +115,25 @@ class InterruptReport:
     without_prevention_examples: tuple[str, ...]
     private_by_bucket: tuple[tuple[str, int], ...]
     topics: tuple[Topic, ...]
+    deflection: Deflection
+    deflection_by_bucket: tuple[Deflection, ...]
+    """Buckets (and teams) with a deflected ticket now or before; the others would all read 0 %."""
+    deflection_by_team: tuple[Deflection, ...]
+    faq_candidates: FaqCandidates
 
 
 def build_report(
-    issues: Iterable[ReportIssue], period: Period, *, team: str | None = None, top: int = TOP
+    issues: Iterable[ReportIssue],
+    period: Period,
+    *,
+    team: str | None = None,
+    top: int = TOP,
+    candidates: Sequence[OpenFaqCandidate] = (),
 ) -> InterruptReport:
-    """Every figure of the report for `period`, trends against the period before it."""
+    """Every figure of the report for `period`, trends against the period before it.
+
+    `candidates`: the open FAQ candidates of the store (of `team` when given).
+    """
     before = period.previous()
     current: list[ReportIssue] = []
     previous: list[ReportIssue] = []
@@ -106,6 +167,68 @@ def build_report(
         ),
         private_by_bucket=tuple(sorted(Counter(i.bucket or "none" for i in current if i.private).items())),
         topics=tuple(repeat_topics(current, top=top)),
+        deflection=deflection("all", current, previous),
+        deflection_by_bucket=deflections(current, previous, lambda i: i.bucket),
+        deflection_by_team=deflections(current, previous, lambda i: i.team),
+        faq_candidates=faq_candidates(
+            candidates, private_keys={i.key for i in (*current, *previous) if i.private}
+        ),
+    )
+
+
+def deflection(name: str, current: Sequence[ReportIssue], previous: Sequence[ReportIssue]) -> Deflection:
+    return Deflection(
+        name,
+        sum(i.faq_deflected for i in current),
+        len(current),
+        sum(i.faq_deflected for i in previous),
+        len(previous),
+    )
+
+
+def deflections(
+    current: Sequence[ReportIssue], previous: Sequence[ReportIssue], key: Callable[[ReportIssue], str | None]
+) -> tuple[Deflection, ...]:
+    """The deflection rate per value of `key`, for values with a deflected ticket in either period."""
+    names = sorted({key(i) or "none" for i in (*current, *previous) if i.faq_deflected})
+    found = [
+        deflection(
+            name,
+            [i for i in current if (key(i) or "none") == name],
+            [i for i in previous if (key(i) or "none") == name],
+        )
+        for name in names
+    ]
+    return tuple(sorted(found, key=lambda d: (-d.deflected, d.name)))
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    folded = " ".join(text.split())
+    return folded if len(folded) <= limit else folded[: limit - 1].rstrip() + "…"
+
+
+def faq_candidates(
+    candidates: Sequence[OpenFaqCandidate], *, private_keys: set[str], top: int = TOP_CANDIDATES
+) -> FaqCandidates:
+    """Count every open candidate; quote the newest ones not from a private ticket.
+
+    A candidate is private when the store says so (its ticket came in privately) or when its Jira
+    issue carries the private label in this report (a label added in Jira later counts too).
+    """
+
+    def hidden(c: OpenFaqCandidate) -> bool:
+        return c.private or (c.jira_key is not None and c.jira_key in private_keys)
+
+    quotable = sorted((c for c in candidates if not hidden(c)), key=lambda c: c.created_at, reverse=True)
+    return FaqCandidates(
+        open=len(candidates),
+        private=len(candidates) - len(quotable),
+        newest=tuple(
+            CandidateQuote(
+                c.jira_key, excerpt(c.question), excerpt(c.answer), c.proposed_by, c.team, c.bucket
+            )
+            for c in quotable[:top]
+        ),
     )
 
 

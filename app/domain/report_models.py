@@ -24,6 +24,8 @@ class ReportIssue:
     private: bool = False
     """Labelled `private-request`: counted, never quoted (no summary in topics or examples)."""
     prevention_noted: bool = False
+    faq_deflected: bool = False
+    """Answered by the FAQ: labelled `faq-deflected` (or, label missing, "This solved it" in the store)."""
     first_response: datetime | None = None
     sla_first_response_met: bool | None = None
     """None: no target for the priority, or not decided yet (open and not yet due)."""
@@ -40,6 +42,21 @@ class ReportIssue:
         if self.resolved is None:
             return None
         return max((self.resolved - self.created).total_seconds(), 0.0) / 3600
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFaqCandidate:
+    """A reply proposed as an FAQ answer and not reviewed yet (from the bridge's store)."""
+
+    question: str
+    answer: str
+    jira_key: str | None
+    proposed_by: str
+    team: str
+    bucket: str
+    created_at: float
+    private: bool
+    """Proposed in a private ticket's thread: counted, never quoted."""
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.domain.errors import PermanentError, RetryableError
 from app.domain.report_figures import InterruptReport
+from app.domain.report_models import OpenFaqCandidate
 from app.domain.report_period import PeriodError, parse_range, parse_since
 from app.reports.jira_access import search_for
 from app.reports.render_html import html_page
 from app.reports.render_json import as_dict
 from app.reports.service import UnknownTeam, interrupt_report
 from app.runtime import Runtime
-from app.store.report_facts import TicketFacts, facts_since
+from app.store.report_facts import TicketFacts, facts_since, open_candidates
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -59,7 +60,13 @@ def report_router(runtime: Runtime) -> APIRouter:
             with runtime.engine.connect() as db:
                 return facts_since(db, since_epoch)
 
-        return interrupt_report(search, runtime.template(), period, team=team, facts=facts, now=now)
+        def candidates(of_team: str | None) -> list[OpenFaqCandidate]:
+            with runtime.engine.connect() as db:
+                return open_candidates(db, team=of_team)
+
+        return interrupt_report(
+            search, runtime.template(), period, team=team, facts=facts, candidates=candidates, now=now
+        )
 
     @router.get(
         "/reports/interrupts",

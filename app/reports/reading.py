@@ -10,13 +10,13 @@ from typing import Any
 
 from app.config.sla import SlaPolicy, policy_of, sync_of
 from app.config.template import Template
+from app.domain.faq import FAQ_DEFLECTED_LABEL
 from app.domain.report_models import ReportIssue
 from app.domain.report_query import TeamScope, team_of
 from app.domain.report_sla import sla_outcomes
 from app.domain.sla import Calendar, calendar_for
 from app.store.report_facts import TicketFacts
 
-PRIVATE_LABEL = "private-request"
 BUCKET_PREFIX = "bucket-"
 
 
@@ -29,6 +29,7 @@ class ReportContext:
     scopes: tuple[TeamScope, ...]
     prevention_label: str | None
     policy: SlaPolicy
+    private_label: str
     _calendars: dict[tuple[str, str], Calendar] = field(default_factory=dict)
 
     @classmethod
@@ -39,6 +40,7 @@ class ReportContext:
             scopes=tuple(TeamScope(t.key, t.jira.project, tuple(t.jira.labels)) for t in template.teams),
             prevention_label=sync_of(template).prevention_label,
             policy=policy_of(template),
+            private_label=template.private.label,
         )
 
     def scope(self, team: str) -> TeamScope | None:
@@ -114,8 +116,10 @@ def read_issue(
         resolved=resolved,
         requester=reporter.get("displayName") if isinstance(reporter, dict) else None,
         channel=fact.channel_id if fact is not None else None,
-        private=PRIVATE_LABEL in labels,
+        private=ctx.private_label in labels,
         prevention_noted=ctx.prevention_label is not None and ctx.prevention_label in labels,
+        # Jira's label counts tickets the bridge did not raise; the store fills in a label not set (yet)
+        faq_deflected=FAQ_DEFLECTED_LABEL in labels or (fact is not None and fact.faq_deflected),
         first_response=first_response,
         sla_first_response_met=response_met,
         sla_resolution_met=resolution_met,

@@ -1,7 +1,8 @@
 """The report as one self-contained HTML page: plotly charts with plotly.js inlined (no CDN).
 
 Four charts: weekly volume by bucket, the time-to-first-response distribution, SLA attainment per
-priority, and the top repeat topics; then every figure as a table. The page opens offline.
+priority, and the top repeat topics; a small FAQ section (deflection rate, open candidates); then
+every figure as a table. The page opens offline.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.io import to_html
 
 from app.domain.report_figures import InterruptReport
-from app.reports.render_text import HEADERS, rows, title
+from app.reports.render_text import HEADERS, deflection_row, rows, title
 
 CHART_IDS = ("chart-weekly", "chart-response", "chart-sla", "chart-topics")
 # A fixed size: a chart that resizes itself after the first paint may be caught half-drawn by a
@@ -88,6 +89,39 @@ def topics_figure(report: InterruptReport) -> go.Figure:
     return figure
 
 
+def faq_section(report: InterruptReport) -> str:
+    """The deflection rate (overall, per bucket) and the newest open FAQ candidates as small tables."""
+    rates = [deflection_row("all", report.deflection)[1:]] + [
+        deflection_row("bucket", d)[1:] for d in report.deflection_by_bucket
+    ]
+    rate_rows = "\n".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rates)
+    found = report.faq_candidates
+    note = f" ({found.private} from private tickets, not quoted)" if found.private else ""
+    quoted = "\n".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(cell)}</td>"
+            for cell in (c.jira_key or "-", c.question, c.answer, c.proposed_by, c.bucket)
+        )
+        + "</tr>"
+        for c in found.newest
+    )
+    candidates = (
+        "<table><thead><tr><th>Ticket</th><th>Question</th><th>Proposed answer</th><th>Proposed by</th>"
+        f"<th>Bucket</th></tr></thead><tbody>\n{quoted}\n</tbody></table>"
+        if found.newest
+        else ""
+    )
+    return f"""<section class="faq" id="faq">
+<h2>Answered by the FAQ</h2>
+<table><thead><tr><th>Scope</th><th>This period</th><th>Previous</th><th>Change</th></tr></thead><tbody>
+{rate_rows}
+</tbody></table>
+<h2>Open FAQ candidates: {found.open}{html.escape(note)}</h2>
+{candidates}
+</section>"""
+
+
 def html_page(report: InterruptReport) -> str:
     figures = (weekly_figure(report), response_figure(report), sla_figure(report), topics_figure(report))
     charts = [
@@ -122,6 +156,7 @@ td, th {{ border-bottom: 1px solid #ddd; padding: 0.25rem 0.75rem; text-align: l
 <div class="charts">
 {"".join(f'<section class="chart">{c}</section>' for c in charts)}
 </div>
+{faq_section(report)}
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}
 </tbody></table>

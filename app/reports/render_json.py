@@ -37,6 +37,14 @@ def as_dict(report: InterruptReport) -> dict[str, Any]:
         {"title": t.title, "count": t.count, "examples": list(t.examples), "buckets": dict(t.buckets)}
         for t in report.topics
     ]
+    for key in ("deflection", "deflection_by_bucket", "deflection_by_team"):
+        found = report.deflection if key == "deflection" else getattr(report, key)
+        items = found if isinstance(found, tuple) else (found,)
+        plain = [
+            {**dataclasses.asdict(d), "rate": d.rate, "previous_rate": d.previous_rate, "change": d.change}
+            for d in items
+        ]
+        data[key] = plain if isinstance(found, tuple) else plain[0]
     data["sla"] = [
         {**row, "ratio": row["met"] / row["total"] if row["total"] else None} for row in data["sla"]
     ]

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from app.domain.report_figures import Count, InterruptReport
+from app.domain.report_figures import Count, Deflection, InterruptReport
 
 Row = tuple[str, str, str, str, str]
 HEADERS: Row = ("SECTION", "NAME", "THIS PERIOD", "PREVIOUS", "CHANGE")
@@ -22,6 +22,42 @@ def _change(count: Count) -> str:
 
 def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} h"
+
+
+def _rate(value: float | None, deflected: int, total: int) -> str:
+    return "-" if value is None else f"{value:.0%} ({deflected}/{total})"
+
+
+def deflection_row(section: str, d: Deflection) -> Row:
+    change = "" if d.change is None else f"{100 * d.change:+.0f} pt"
+    return (
+        section,
+        d.name,
+        _rate(d.rate, d.deflected, d.total),
+        _rate(d.previous_rate, d.previous_deflected, d.previous_total),
+        change,
+    )
+
+
+def faq_rows(report: InterruptReport) -> list[Row]:
+    """The deflection rate (overall, per bucket and team) and the open FAQ candidates, newest quoted."""
+    out = [deflection_row("faq answered", report.deflection)]
+    out += [deflection_row("faq answered bucket", d) for d in report.deflection_by_bucket]
+    out += [deflection_row("faq answered team", d) for d in report.deflection_by_team]
+    found = report.faq_candidates
+    note = f"{found.private} from private tickets, not quoted" if found.private else ""
+    out.append(("faq candidates", "open", str(found.open), "", note))
+    out += [
+        (
+            "faq candidate",
+            c.jira_key or "-",
+            c.question,
+            "",
+            f"answer: {c.answer} (proposed by {c.proposed_by})",
+        )
+        for c in found.newest
+    ]
+    return out
 
 
 def rows(report: InterruptReport) -> list[Row]:
@@ -64,7 +100,7 @@ def rows(report: InterruptReport) -> list[Row]:
     out += [
         ("repeat topic", t.title, str(t.count), "", "e.g. " + ", ".join(t.examples)) for t in report.topics
     ]
-    return out
+    return out + faq_rows(report)
 
 
 def title(report: InterruptReport) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from app.adapters.jira_search import JiraIssueSearch, Progress
 from app.config.template import Template
 from app.domain.report_figures import InterruptReport, build_report
-from app.domain.report_models import Period, ReportIssue
+from app.domain.report_models import OpenFaqCandidate, Period, ReportIssue
 from app.domain.report_query import REPORT_FIELDS, report_jql
 from app.reports.reading import ReportContext, read_issue
 from app.store.report_facts import TicketFacts
@@ -59,10 +59,11 @@ def interrupt_report(
     *,
     team: str | None = None,
     facts: Callable[[float], Mapping[str, TicketFacts]] | None = None,
+    candidates: Callable[[str | None], Sequence[OpenFaqCandidate]] | None = None,
     now: datetime,
     progress: Progress | None = None,
 ) -> InterruptReport:
-    """The report; `facts(since_epoch)` reads the bridge's store (None: Jira only)."""
+    """The report; `facts(since_epoch)` and `candidates(team)` read the bridge's store (None: Jira only)."""
     since = (period.previous().start - timedelta(days=1)).timestamp()
     issues = fetch_issues(
         search,
@@ -73,4 +74,5 @@ def interrupt_report(
         now=now,
         progress=progress,
     )
-    return build_report(issues, period, team=team)
+    open_candidates = candidates(team) if candidates is not None else ()
+    return build_report(issues, period, team=team, candidates=open_candidates)

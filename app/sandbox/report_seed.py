@@ -1,7 +1,8 @@
 """Realistic interrupt tickets for the fake Jira, for report tests, the sandbox and the benchmark.
 
 Deterministic for a seed: recurring topics with varied wording (what repeat-topic grouping must
-find), buckets, teams, priorities, requesters, resolutions, prevention notes and private requests.
+find), buckets, teams, priorities, requesters, resolutions, prevention notes, FAQ deflections and
+private requests.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.domain.faq import FAQ_DEFLECTED_LABEL
 from app.sandbox.fake_jira import FakeJira
 from app.sandbox.jira_models import DONE
 
@@ -42,11 +44,14 @@ class SeedOptions:
     private_share: float = 0.05
     unique_share: float = 0.2
     """Tickets whose summary is one of a kind (not part of any topic)."""
+    deflected_share: float = 0.15
+    """Resolved tickets labelled as answered by the FAQ (drawn apart, so other draws stay as they were)."""
 
 
 def seed_interrupts(fake: FakeJira, options: SeedOptions) -> list[str]:
     """Add `options.count` interrupt issues spread evenly over `options.days` before `end`; their keys."""
     rng = random.Random(options.seed)
+    faq_rng = random.Random(options.seed + 1)
     with fake.lock:
         state = fake.state
         end = options.end or state.clock()
@@ -75,6 +80,8 @@ def seed_interrupts(fake: FakeJira, options: SeedOptions) -> list[str]:
                 issue.resolutiondate = issue.created + timedelta(hours=rng.expovariate(1 / 20))
                 if rng.random() < options.prevention_share:
                     labels.append("prevention-noted")
+                if faq_rng.random() < options.deflected_share:
+                    labels.append(FAQ_DEFLECTED_LABEL)
             issue.labels = labels
             keys.append(issue.key)
         state.version += 1

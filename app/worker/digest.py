@@ -29,13 +29,13 @@ from app.config.template import Template
 from app.domain.digest import digest_period, digest_text, next_slots
 from app.domain.models import ReplyPost
 from app.domain.report_figures import build_report
-from app.domain.report_models import ReportIssue
+from app.domain.report_models import OpenFaqCandidate, ReportIssue
 from app.reports.chart_png import daily_volume_png
 from app.reports.service import fetch_issues
 from app.store import digests as digest_store
 from app.store import jobs as job_store
 from app.store.jobs import Job
-from app.store.report_facts import facts_since
+from app.store.report_facts import facts_since, open_candidates
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,13 +96,15 @@ class DigestJobs:
         row = await self._write(lambda c: digest_store.claim(c, team.key, key, channel, now=now))
         period = digest_period(slot)
 
-        def fetch() -> list[ReportIssue]:
+        def fetch() -> tuple[list[ReportIssue], list[OpenFaqCandidate]]:
             with self.engine.connect() as conn:
                 facts = facts_since(conn, (period.previous().start - timedelta(days=1)).timestamp())
-            return fetch_issues(self.search(), template, period, team=team.key, facts=facts, now=period.end)
+                candidates = open_candidates(conn, team=team.key)
+            found = fetch_issues(self.search(), template, period, team=team.key, facts=facts, now=period.end)
+            return found, candidates
 
-        issues = await asyncio.to_thread(fetch)
-        report = build_report(issues, period, team=team.key)
+        issues, candidates = await asyncio.to_thread(fetch)
+        report = build_report(issues, period, team=team.key, candidates=candidates)
         ts = row.message_ts
         if ts is None:
             ts = await self.chat.find_channel_message(row.channel_id, DIGEST_METADATA_TYPE, "slot", key)

@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Connection
 
 from app.domain.errors import NotReadyError, PermanentError
+from app.domain.faq import FAQ_DEFLECTED_LABEL
 from app.domain.models import ReplyPost
 from app.domain.oncall import RotationNotStarted
 from app.domain.ports import IssueResolver
@@ -38,7 +39,7 @@ from app.worker.ticket_jobs import TicketJobBase
 
 log = logging.getLogger(__name__)
 
-DEFLECTED_LABEL = "faq-deflected"
+DEFLECTED_LABEL = FAQ_DEFLECTED_LABEL
 PLAYBOOK_METADATA_TYPE = "interrupt_bridge_playbook"
 REFRESH_REDIRECT = "sla.redirect"  # = SyncJobKind.REFRESH_REDIRECT: shows the resolution in the reply
 
