@@ -92,7 +92,7 @@ def test_report_rss_is_the_peak_column_never_ru_maxrss() -> None:
     text = (
         "deployment   issues mode      requests req/100  wall s  cpu s fake cpu s peak RSS MB ru_maxrss MB"
         "  verdict (at 20k: <=1 req/100, <=10 s, <=250 MB)\n"
-        "datacenter    20000 report          20    0.10    8.37   5.52       4.17       105.7        342.7  PASS\n"
+        "datacenter    20000 report     20   0.10   8.37   5.52     4.17     105.7     342.7  PASS\n"
     )
     [line] = parse_report_lines(text)
     assert (line.rss_mb, line.extra["ru_maxrss MB"], line.wall_s) == (105.7, 342.7, 8.37)
