@@ -17,14 +17,13 @@ from sqlalchemy import Connection, Engine
 
 from app.config.faq_source import FaqLibrary
 from app.config.template import Template
-from app.domain.errors import ExternalError
 from app.domain.intake import team_for_channel
 from app.domain.ports import Chat
 from app.slack.faq_blocks import FaqChoice, faq_command_text
+from app.slack.interaction_replies import action_channel, load_ticket, tell_privately
 from app.slack.metadata import MetadataError, decode
 from app.store import faq as faq_store
 from app.store import jobs as job_store
-from app.store import tickets as ticket_store
 from app.store.group_commit import GroupCommitWriter
 from app.worker.kinds import JobKind
 
@@ -54,13 +53,13 @@ class FaqInteractions:
         return faq_command_text([m.entry for m in matches], question)
 
     async def solved(self, payload: Mapping[str, Any], value: str) -> None:
-        user, channel = _user_id(payload), _channel_id(payload)
+        user, channel = _user_id(payload), action_channel(payload)
         try:
             choice = decode(value, FaqChoice, key=self.metadata_key)
         except MetadataError as exc:
             await self._tell(channel, user, f"This button could not be verified: {exc}")
             return
-        ticket = await asyncio.to_thread(self._load_ticket, choice.ticket_id)
+        ticket = await asyncio.to_thread(load_ticket, self.engine, choice.ticket_id)
         if ticket is None or ticket.jira_key is None:
             await self._tell(channel, user, "This ticket is not ready yet; try again shortly.")
             return
@@ -94,33 +93,18 @@ class FaqInteractions:
 
     async def need_help(self, payload: Mapping[str, Any], value: str) -> None:
         """Nothing changes: the ticket stays open for the on-call person; the clicker is told so."""
-        user, channel = _user_id(payload), _channel_id(payload)
+        user, channel = _user_id(payload), action_channel(payload)
         try:
             choice = decode(value, FaqChoice, key=self.metadata_key)
         except MetadataError:
             return
-        ticket = await asyncio.to_thread(self._load_ticket, choice.ticket_id)
+        ticket = await asyncio.to_thread(load_ticket, self.engine, choice.ticket_id)
         key = ticket.jira_key if ticket is not None and ticket.jira_key else "your ticket"
         await self._tell(channel, user, f"OK, {key} stays open and the on-call person will pick it up.")
 
-    def _load_ticket(self, ticket_id: str) -> ticket_store.Ticket | None:
-        with self.engine.connect() as conn:
-            return ticket_store.get_ticket(conn, ticket_id)
-
     async def _tell(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> None:
-        if not channel:
-            return
-        try:
-            await self.chat.post_ephemeral(channel, user, text, thread_ts)
-        except ExternalError as exc:  # best effort: the log keeps the reason
-            log.warning("could not post ephemeral", extra={"error": str(exc)})
+        await tell_privately(self.chat, channel, user, text, thread_ts=thread_ts)
 
 
 def _user_id(payload: Mapping[str, Any]) -> str:
     return str((payload.get("user") or {}).get("id") or "")
-
-
-def _channel_id(payload: Mapping[str, Any]) -> str:
-    return str(
-        (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id") or ""
-    )

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from app.config.faq_source import FaqLibrary
 from app.config.template import Team, Template
-from app.domain.errors import ExternalError, PermanentError
+from app.domain.errors import PermanentError
 from app.domain.intake import team_for_channel
 from app.domain.models import TicketForm
 from app.domain.oncall_text import oncall_summary
@@ -30,6 +30,7 @@ from app.slack.ack import EMPTY_ACK, Ack, modal_errors
 from app.slack.faq_interactions import FaqInteractions
 from app.slack.help_text import help_text
 from app.slack.ids import ActionId, CallbackId
+from app.slack.interaction_replies import action_channel, load_ticket, open_view_or_tell, tell_privately
 from app.slack.metadata import MetadataError, TicketRef, decode
 from app.slack.modal import intake_view
 from app.slack.modal_metadata import IntakeModalMeta, decode_intake_meta, encode_intake_meta
@@ -42,11 +43,6 @@ from app.store.group_commit import GroupCommitWriter
 from app.worker.kinds import JobKind
 
 log = logging.getLogger(__name__)
-
-EXPIRED_TRIGGER_TEXT = (
-    "Slack took too long to open the form (its trigger expires after 3 seconds). Please try again."
-)
-COULD_NOT_OPEN_TEXT = "Slack would not open the form for this request. Please try again."
 
 
 @dataclass(frozen=True)
@@ -240,19 +236,9 @@ class Interactions:
             private_metadata=encode_intake_meta(meta, key=self._d.metadata_key),
             mode=modal_mode(meta.source),
         )
-        try:
-            await self._d.chat.open_view(str(payload.get("trigger_id") or ""), view)
-        except PermanentError as exc:
-            # Slack refused this trigger (expired, used, missing or malformed): a retry of the
-            # delivery cannot succeed, so it is acknowledged and the requester told, never a 5xx.
-            expired = "expired_trigger_id" in str(exc) or "exchanged_trigger_id" in str(exc)
-            log.warning(
-                "trigger expired before views.open" if expired else "views.open refused",
-                extra={"slack.user_id": meta.requester, "error": str(exc)},
-            )
-            if channel:
-                text = EXPIRED_TRIGGER_TEXT if expired else COULD_NOT_OPEN_TEXT
-                await self._quietly_ephemeral(channel, meta.requester, text)
+        await open_view_or_tell(
+            self._d.chat, str(payload.get("trigger_id") or ""), view, user=meta.requester, channel=channel
+        )
 
     async def _open_private(self, payload: Mapping[str, Any], value: str) -> None:
         template = self._d.template()
@@ -298,15 +284,13 @@ class Interactions:
 
     async def _open_edit(self, payload: Mapping[str, Any], value: str) -> None:
         user = _user_id(payload)
-        channel = str(
-            (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
-        )
+        channel = action_channel(payload)
         try:
             ref = decode(value, TicketRef, key=self._d.metadata_key)
         except MetadataError as exc:
             await self._quietly_ephemeral(channel, user, f"This button could not be verified: {exc}")
             return
-        ticket = await asyncio.to_thread(self._load_ticket, ref.ticket_id)
+        ticket = await asyncio.to_thread(load_ticket, self._d.engine, ref.ticket_id)
         if ticket is None or ticket.jira_key is None:
             await self._quietly_ephemeral(
                 channel, user, "This ticket is not ready to edit yet; try again shortly."
@@ -332,15 +316,8 @@ class Interactions:
             payload, meta, summary="", description="", channel=channel, values=values, bucket=ticket.bucket
         )
 
-    def _load_ticket(self, ticket_id: str) -> ticket_store.Ticket | None:
-        with self._d.engine.connect() as conn:
-            return ticket_store.get_ticket(conn, ticket_id)
-
     async def _quietly_ephemeral(self, channel: str, user: str, text: str) -> None:
-        try:
-            await self._d.chat.post_ephemeral(channel, user, text)
-        except ExternalError as exc:  # telling the user is best effort; the log keeps the reason
-            log.warning("could not post ephemeral", extra={"error": str(exc)})
+        await tell_privately(self._d.chat, channel, user, text)
 
     # -- durable writes ---------------------------------------------------------------------------
     async def _record(self, dedupe_key: str, kind: str, raw: str) -> None:

@@ -21,10 +21,10 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainText
 from slack_sdk.models.views import View
 from sqlalchemy import Connection, Engine
 
-from app.domain.errors import ExternalError, PermanentError
 from app.domain.ports import Chat
 from app.slack.ack import EMPTY_ACK, Ack, modal_errors
 from app.slack.ids import ActionId, CallbackId
+from app.slack.interaction_replies import action_channel, load_ticket, open_view_or_tell, tell_privately
 from app.slack.metadata import PRIVATE_METADATA_MAX, Metadata, MetadataError, TicketRef, decode, encode
 from app.store import jobs as job_store
 from app.store import tickets as ticket_store
@@ -111,15 +111,13 @@ class PreventionNotes:
     async def open(self, payload: Mapping[str, Any], value: str) -> None:
         """The button was clicked: open the modal for that ticket (or say privately why not)."""
         user = str((payload.get("user") or {}).get("id") or "")
-        channel = str(
-            (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
-        )
+        channel = action_channel(payload)
         try:
             ref = decode(value, TicketRef, key=self._d.metadata_key)
         except MetadataError as exc:
             await self._tell(channel, user, f"This button could not be verified: {exc}")
             return
-        ticket = await asyncio.to_thread(self._load_ticket, ref.ticket_id)
+        ticket = await asyncio.to_thread(load_ticket, self._d.engine, ref.ticket_id)
         if ticket is None or ticket.jira_key is None:
             await self._tell(channel, user, "That ticket is not known to the bridge any more.")
             return
@@ -129,12 +127,9 @@ class PreventionNotes:
             max_chars=PRIVATE_METADATA_MAX,
         )
         view = prevention_view(jira_key=ticket.jira_key, private_metadata=meta)
-        try:
-            await self._d.chat.open_view(str(payload.get("trigger_id") or ""), view)
-        except PermanentError as exc:
-            if "expired_trigger_id" not in str(exc) and "exchanged_trigger_id" not in str(exc):
-                raise
-            await self._tell(channel, user, "Slack took too long to open the form. Please click again.")
+        await open_view_or_tell(
+            self._d.chat, str(payload.get("trigger_id") or ""), view, user=user, channel=channel
+        )
 
     async def submit(self, payload: Mapping[str, Any], *, dedupe_key: str, raw: str) -> Ack:
         """A submitted note: field errors inline, otherwise the job, recorded with the delivery."""
@@ -169,15 +164,8 @@ class PreventionNotes:
         await self._d.writer.submit(unit)
         return EMPTY_ACK
 
-    def _load_ticket(self, ticket_id: str) -> ticket_store.Ticket | None:
-        with self._d.engine.connect() as conn:
-            return ticket_store.get_ticket(conn, ticket_id)
-
     async def _tell(self, channel: str, user: str, text: str) -> None:
-        try:
-            await self._d.chat.post_ephemeral(channel, user, text)
-        except ExternalError as exc:  # telling the user is best effort; the log keeps the reason
-            log.warning("could not post ephemeral", extra={"error": str(exc)})
+        await tell_privately(self._d.chat, channel, user, text)
 
 
 def _note_text(view: Mapping[str, Any]) -> str:

@@ -140,3 +140,13 @@ async def test_a_ticket_answered_by_the_faq_is_not_asked_for_a_prevention_note(
     await sync.drain()
     assert "white_check_mark" in [r["name"] for r in fake_slack.reactions(CHANNEL, ticket["message_ts"])]
     assert not any("prevent a repeat" in m["text"] for m in fake_slack.thread(CHANNEL, ticket["message_ts"]))
+
+
+async def test_an_expired_trigger_is_acknowledged_and_the_resolver_told(
+    sync: SyncBridge, fake_slack: FakeSlack, fake_jira: FakeJira
+) -> None:
+    _, value = await resolve(sync, fake_slack, fake_jira)
+    fake_slack.expired_trigger_ids.add("111.444.valid")  # block_actions' trigger in tests.payloads
+    assert (await click(sync, value)).status_code == 200
+    assert len(opened(fake_slack)) == 1  # called once; Slack refused the trigger
+    assert any("try again" in e["text"] for e in fake_slack.ephemerals)
