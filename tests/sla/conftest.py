@@ -34,7 +34,7 @@ from app.worker.sync_jobs import Handler, redirect_handlers, sync_handlers
 from app.worker.ticket_jobs import IntakeContext
 from tests.conftest import EXAMPLE_TEMPLATE, Bridge, FakeClock, connections_for, make_settings
 from tests.payloads import reaction_added
-from tests.sla.jira_payloads import WEBHOOK_SECRET, encode, sign
+from tests.sla.jira_payloads import DONE, IN_PROGRESS, WEBHOOK_SECRET, change, encode, issue_updated, sign
 
 CHANNEL = "C0PLATSUP"
 
@@ -94,6 +94,21 @@ class SyncBridge(Bridge):
         [ticket] = [t for t in self.rows("tickets") if t["message_ts"] == ts]
         assert ticket["jira_key"], ticket
         return ticket
+
+    async def resolve_in_jira(
+        self, fake_jira: FakeJira, ticket: dict[str, Any], *, identifier: str = "wh-resolved"
+    ) -> httpx.Response:
+        """Bob resolves the ticket in Jira (In Progress -> Done) and Jira's webhook says so; jobs not run."""
+        payload = issue_updated(
+            fake_jira,
+            ticket["jira_key"],
+            by="bob",
+            items=[change("resolution", None, DONE), change("status", IN_PROGRESS, DONE)],
+            at=self.clock(),
+            state=DONE,
+        )
+        payload["issue_event_type_name"] = "issue_resolved"
+        return await self.post_jira(payload, identifier=identifier)
 
     async def deliver_message(self, event: dict[str, Any], *, event_id: str | None = None) -> bool:
         """What the dispatcher does with a `message` event: enqueue `thread.message` if it may matter."""

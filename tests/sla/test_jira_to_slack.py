@@ -14,7 +14,6 @@ from app.worker.redirect_status import SLA_BLOCK_ID
 from app.worker.sync_context import SyncJobKind
 from tests.sla.conftest import CHANNEL, SyncBridge
 from tests.sla.jira_payloads import (
-    DONE,
     IN_PROGRESS,
     TO_DO,
     bridge_user,
@@ -159,16 +158,7 @@ async def test_resolution_reacts_and_asks_the_resolver_for_a_prevention_note(
 ) -> None:
     ticket = await sync.raise_ticket(fake_slack)
     sync.clock.advance(1800)
-    payload = issue_updated(
-        fake_jira,
-        ticket["jira_key"],
-        by="bob",
-        items=[change("resolution", None, DONE), change("status", IN_PROGRESS, DONE)],
-        at=sync.clock(),
-        state=DONE,
-    )
-    payload["issue_event_type_name"] = "issue_resolved"
-    await sync.post_jira(payload, identifier="wh-resolved")
+    await sync.resolve_in_jira(fake_jira, ticket)
     await sync.drain()
 
     reactions = [r["name"] for r in fake_slack.reactions(CHANNEL, ticket["message_ts"])]

@@ -14,22 +14,12 @@ from app.worker.sync_context import SyncJobKind
 from tests.intake.test_modal_flows import opened, send
 from tests.payloads import block_actions, view_submission
 from tests.sla.conftest import CHANNEL, SyncBridge
-from tests.sla.jira_payloads import DONE, IN_PROGRESS, change, issue_updated
 
 
 async def resolve(sync: SyncBridge, fake_slack: FakeSlack, fake_jira: FakeJira) -> tuple[dict[str, Any], str]:
     """A tracked ticket resolved in Jira: the ticket row and the prompt's button value."""
     ticket = await sync.raise_ticket(fake_slack)
-    payload = issue_updated(
-        fake_jira,
-        ticket["jira_key"],
-        by="bob",
-        items=[change("resolution", None, DONE), change("status", IN_PROGRESS, DONE)],
-        at=sync.clock(),
-        state=DONE,
-    )
-    payload["issue_event_type_name"] = "issue_resolved"
-    await sync.post_jira(payload, identifier="wh-resolved")
+    await sync.resolve_in_jira(fake_jira, ticket)
     await sync.drain()
     [prompt] = [
         m for m in fake_slack.thread(CHANNEL, ticket["message_ts"]) if "prevent a repeat" in m["text"]
@@ -127,16 +117,7 @@ async def test_a_ticket_answered_by_the_faq_is_not_asked_for_a_prevention_note(
         assert faq_store.claim_deflection(
             conn, ticket["id"], entry_id="disk", user_id="U0ALICE", now=sync.clock()
         )
-    payload = issue_updated(
-        fake_jira,
-        ticket["jira_key"],
-        by="bob",
-        items=[change("resolution", None, DONE), change("status", IN_PROGRESS, DONE)],
-        at=sync.clock(),
-        state=DONE,
-    )
-    payload["issue_event_type_name"] = "issue_resolved"
-    await sync.post_jira(payload, identifier="wh-faq-resolved")
+    await sync.resolve_in_jira(fake_jira, ticket, identifier="wh-faq-resolved")
     await sync.drain()
     assert "white_check_mark" in [r["name"] for r in fake_slack.reactions(CHANNEL, ticket["message_ts"])]
     assert not any("prevent a repeat" in m["text"] for m in fake_slack.thread(CHANNEL, ticket["message_ts"]))
