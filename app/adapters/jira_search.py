@@ -1,14 +1,18 @@
 """Paged issue search for reports: Cloud's `search/jql` (nextPageToken), Data Center's `search` (startAt).
 
 Pages are requested at the largest size each deployment serves with fields (Cloud 100, Data Center
-1000 by default) and yielded as raw issue JSON one at a time, so a report over 100k issues never
-holds more than one page of JSON. Synchronous (the `jira` client is): callers run it in a thread.
+1000 by default) and yielded as raw issue JSON one at a time. The next page is fetched on a helper
+thread while the caller works through the current one (one request in flight, never more), so
+Jira's time to build a page overlaps the report's time to digest the previous one; a report over
+100k issues holds at most two pages of JSON. Synchronous (the `jira` client is): callers run it in
+a thread.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
 import orjson
@@ -46,35 +50,69 @@ class JiraIssueSearch:
 
     def _cloud(self, jql: str, fields: list[str], progress: Progress | None) -> Iterator[dict[str, Any]]:
         url = self._client.server_url + "/rest/api/3/search/jql"
-        body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": self._page_size or CLOUD_PAGE}
+        first: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": self._page_size or CLOUD_PAGE}
         seen = 0
-        while True:
-            page = self._post(url, body)
+
+        def after(body: dict[str, Any], page: dict[str, Any]) -> dict[str, Any] | None:
+            token = page.get("nextPageToken")
+            if page.get("isLast", True) or not token or not page.get("issues"):
+                return None
+            return {**body, "nextPageToken": token}
+
+        for page in self._pages(url, first, after):
             issues = page.get("issues") or []
             seen += len(issues)
             if progress is not None:
                 progress(seen, None)
             yield from issues
-            token = page.get("nextPageToken")
-            if page.get("isLast", True) or not token or not issues:
-                return
-            body["nextPageToken"] = token
 
     def _datacenter(self, jql: str, fields: list[str], progress: Progress | None) -> Iterator[dict[str, Any]]:
         url = self._client.server_url + "/rest/api/2/search"
-        size = self._page_size or DATACENTER_PAGE
-        start = 0
-        while True:
-            page = self._post(url, {"jql": jql, "fields": fields, "startAt": start, "maxResults": size})
-            issues = page.get("issues") or []
-            total = int(page.get("total") or 0)
-            start += len(issues)
-            if progress is not None:
-                progress(start, total)
-            yield from issues
+        first: dict[str, Any] = {
+            "jql": jql,
+            "fields": fields,
+            "startAt": 0,
+            "maxResults": self._page_size or DATACENTER_PAGE,
+        }
+
+        def after(body: dict[str, Any], page: dict[str, Any]) -> dict[str, Any] | None:
             # the server may cap maxResults below what we asked: page by what came back
-            if not issues or start >= total:
-                return
+            start = int(body["startAt"]) + len(page.get("issues") or [])
+            if not page.get("issues") or start >= int(page.get("total") or 0):
+                return None
+            return {**body, "startAt": start}
+
+        seen = 0
+        for page in self._pages(url, first, after):
+            issues = page.get("issues") or []
+            seen += len(issues)
+            if progress is not None:
+                progress(seen, int(page.get("total") or 0))
+            yield from issues
+
+    def _pages(
+        self,
+        url: str,
+        first: dict[str, Any],
+        after: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None],
+    ) -> Iterator[dict[str, Any]]:
+        """Each page in order; `after(request, page)` gives the next request or None at the end.
+
+        The next request is sent as soon as the current page is decoded, before the caller sees
+        the page: a single helper thread, so requests stay strictly one after the other on the
+        client's session. Errors surface in the caller's thread when it reaches that page."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-search") as pool:
+            body: dict[str, Any] | None = first
+            pending: Future[dict[str, Any]] | None = pool.submit(self._post, url, first)
+            try:
+                while pending is not None and body is not None:
+                    page = pending.result()
+                    body = after(body, page)
+                    pending = pool.submit(self._post, url, body) if body is not None else None
+                    yield page
+            finally:
+                if pending is not None:
+                    pending.cancel()  # the caller stopped early; a request already sent completes
 
     def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1

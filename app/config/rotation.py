@@ -48,6 +48,7 @@ once they are done.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -122,7 +123,9 @@ def _clock_time(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=256)
 def _opening_minutes(hours: str) -> tuple[int, int]:
+    """Cached: the SLA clock asks for a team's hours once per ticket and target in a report."""
     match = _HOURS.match(hours)
     if match is None:
         raise ValueError(f'{hours!r} is not a range of hours; write it as HH:MM-HH:MM, e.g. "09:00-17:00"')

@@ -56,6 +56,12 @@ class BusinessHours:
         opens, closes = self.support.opening_minutes
         return (closes - opens) * 60.0
 
+    @functools.cached_property
+    def timeline(self) -> _Timeline:
+        """This calendar's windows as a lookup table, shared by equal calendars (and memoised here:
+        hashing a calendar for the shared cache costs more than a lookup in the table)."""
+        return _timeline(self)
+
     def window_on(self, day: date) -> tuple[datetime, datetime] | None:
         return _window_on(self.support, self.zone, self.holidays, day)
 
@@ -124,6 +130,8 @@ class _Timeline:
 
     def _cover(self, instant: float) -> None:
         """Make sure the windows of `instant`'s day (and one window after it) are in the timeline."""
+        if self.opens and self.opens[0] <= instant < self.closes[-1]:
+            return  # already inside the built stretch: the usual case, and the cheap one
         day = datetime.fromtimestamp(instant, UTC).astimezone(self._calendar.zone).date() - timedelta(days=1)
         if self._first is None or day < self._first:
             self._rebuild(day)
@@ -194,7 +202,7 @@ def due_at(start: datetime, duration: Span | float, calendar: Calendar) -> datet
         raise ValueError("a duration cannot be negative")
     instant = _utc(start)
     if isinstance(calendar, BusinessHours):
-        return datetime.fromtimestamp(_timeline(calendar).due(instant.timestamp(), remaining), UTC)
+        return datetime.fromtimestamp(calendar.timeline.due(instant.timestamp(), remaining), UTC)
     for opens, closes in calendar.windows(instant):
         begin = max(opens, instant)
         available = (closes - begin).total_seconds()
@@ -211,7 +219,7 @@ def elapsed(start: datetime, now: datetime, calendar: Calendar) -> float:
     if end <= begin:
         return total
     if isinstance(calendar, BusinessHours):
-        timeline = _timeline(calendar)
+        timeline = calendar.timeline
         # the earlier instant first: looking up an instant before the timeline's start rebuilds it,
         # and both counts must come from the same build
         since_start = timeline.counted_until(begin.timestamp())
@@ -341,6 +349,8 @@ def reminder_thresholds_crossed(
 
 
 def _utc(at: datetime) -> datetime:
+    if at.tzinfo is UTC:
+        return at
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"{at.isoformat()} has no time zone; SLA times must be timezone-aware")
     return at.astimezone(UTC)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,31 @@ def test_sla_attainment_from_the_templates_targets_and_the_bridges_first_respons
     assert ("Medium", "resolution") not in rows  # no target, no attainment
     assert report.response.count == 3
     assert report.top_channels == (("C0PLATSUP", 3),)
+
+
+def _search_calls(fake: FakeJira) -> int:
+    return len(fake.calls("POST", r"^/rest/api/(3/search/jql|2/search)$"))
+
+
+def test_the_next_page_is_fetched_while_the_caller_reads_the_current_one(seeded: FakeJira) -> None:
+    search = JiraIssueSearch(client_for(seeded, max_retries=0), page_size=60)
+    issues = search.issues('labels = "interrupt"', REPORT_FIELDS)
+    next(issues)  # the caller holds the first issue of the first page and does nothing else
+    deadline = time.monotonic() + 10
+    while _search_calls(seeded) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _search_calls(seeded) == 2  # the second page was asked for meanwhile, and no more
+    assert len(list(issues)) == 249
+    assert search.requests == _search_calls(seeded) == 5
+
+
+def test_a_caller_that_stops_early_leaves_no_request_behind(seeded: FakeJira) -> None:
+    search = JiraIssueSearch(client_for(seeded, max_retries=0), page_size=60)
+    issues = search.issues('labels = "interrupt"', REPORT_FIELDS)
+    first = [next(issues) for _ in range(3)]
+    issues.close()  # waits for the one request in flight, sends none after it
+    assert len(first) == 3
+    assert _search_calls(seeded) <= 2
+    time.sleep(0.2)
+    assert _search_calls(seeded) <= 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("jira-search")]
