@@ -38,6 +38,7 @@ from app.store.group_commit import GroupCommitWriter
 from app.store.sqlite_sync import WalBarrier
 from app.worker.digest import DigestJobs
 from app.worker.intake import IntakeJobs
+from app.worker.loop_thread import LoopThread
 from app.worker.runner import Worker, WorkerConfig
 from app.worker.sync_context import SyncContext
 from app.worker.sync_jobs import redirect_handlers, sync_handlers
@@ -101,10 +102,14 @@ class Runtime:
     connections: Connections
     run_worker: bool = True
     socket_mode: bool = False  # receive Slack over Socket Mode as well (SLACK_APP_TOKEN)
+    # the worker loop's nice increment: `serve` passes WORKER_NICE, so requests come first
+    worker_nice: int = 0
     clock: Callable[[], float] = time.time
     engine: Engine = field(init=False)
     writer: GroupCommitWriter = field(init=False)
     chat: SlackChat = field(init=False)
+    worker_chat: SlackChat = field(init=False)
+    """The worker's own Slack session: it runs on the worker loop (see `app.worker.loop_thread`)."""
     tracker: JiraTracker = field(init=False)
     worker: Worker = field(init=False)
     dispatcher: Dispatcher = field(init=False)
@@ -114,14 +119,14 @@ class Runtime:
     _faq_task: asyncio.Task[None] | None = field(init=False, default=None)
     scheduler: Scheduler = field(init=False)
     bot_user_id: str | None = field(init=False, default=None)
-    _worker_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _worker_loop: LoopThread | None = field(init=False, default=None)
     _socket: SocketModeTransport | None = field(init=False, default=None)
-    _scheduler_task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         settings, conn = self.settings, self.connections
         self.engine = create_db_engine(settings.database_url, pool_size=settings.worker_concurrency + 4)
         self.chat = SlackChat(make_client(token=conn.slack_token, base_url=conn.slack_api_url))
+        self.worker_chat = SlackChat(make_client(token=conn.slack_token, base_url=conn.slack_api_url))
         self.tracker = JiraTracker(
             client_factory(
                 url=conn.jira_url,
@@ -137,7 +142,7 @@ class Runtime:
         self.faq_watcher = FaqWatcher(self.faq, every_s=settings.faq_reload_s)
         intake_ctx = IntakeContext(
             engine=self.engine,
-            chat=self.chat,
+            chat=self.worker_chat,
             tracker=self.tracker,
             template=self.template,
             metadata_key=metadata_key(_metadata_secret(conn)),
@@ -152,7 +157,7 @@ class Runtime:
             **sync_handlers(sync_ctx),
             **DigestJobs(
                 engine=self.engine,
-                chat=self.chat,
+                chat=self.worker_chat,
                 template=self.template,
                 search=lambda: search_for(conn, timeout_s=settings.jira_timeout_s),
                 clock=self.clock,
@@ -222,8 +227,18 @@ class Runtime:
             self._socket = socket_mode_transport(self.connections, self.dispatcher)
             await self._socket.start()
         if self.run_worker:
-            self._worker_task = asyncio.create_task(self.worker.run(), name="worker")
-            self._scheduler_task = asyncio.create_task(self.scheduler.run(), name="scheduler")
+            # the worker and the scheduler get a loop of their own, so that a request never waits
+            # behind job bookkeeping (app.worker.loop_thread)
+            self._worker_loop = LoopThread(
+                "worker-loop",
+                services=[self.worker.run, self.scheduler.run],
+                open_resources=self.worker_chat.open,
+                close_resources=self.worker_chat.close,
+                nice=self.worker_nice,
+            )
+            await asyncio.to_thread(self._worker_loop.start)
+        else:
+            await self.worker_chat.open()  # `jobs drain` and tests run jobs on this loop
         with contextlib.suppress(Exception):  # Slack may be down at start; the worker checks again
             self.bot_user_id = (await asyncio.wait_for(self.chat.bot_identity(), timeout=5)).user_id
 
@@ -233,16 +248,15 @@ class Runtime:
             grace_s = self.settings.worker_shutdown_grace_s
         if self._socket is not None:  # first stop receiving; unacknowledged envelopes come again
             await self._socket.stop()
-        if self._scheduler_task is not None:
-            self.scheduler.stop()
-            self._scheduler_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scheduler_task
-        if self._worker_task is not None:
-            await self.worker.stop(grace_s=grace_s)
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
+        if self._worker_loop is not None:
+
+            async def shutdown() -> None:
+                self.scheduler.stop()
+                await self.worker.stop(grace_s=grace_s)
+
+            await self._worker_loop.stop(shutdown, timeout_s=grace_s + 10)
+        else:
+            await self.worker_chat.close()
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         if self._faq_task is not None:
@@ -263,7 +277,8 @@ class Runtime:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         checks["writer"] = "ok" if self.writer.alive else "stopped"
         if self.run_worker:
-            checks["worker"] = "ok" if self.worker.alive() else "stalled"
+            running = self._worker_loop is not None and self._worker_loop.alive
+            checks["worker"] = "ok" if running and self.worker.alive() else "stalled"
         if self._socket is not None:
             checks["socket_mode"] = "ok" if await self._socket.connected() else "disconnected"
         return all(v == "ok" for v in checks.values()), checks

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=1.0, gt=0, alias="WORKER_POLL_SECONDS")
     # `interrupt-bridge worker` serves /metrics on this port (0: off); `serve` has /metrics anyway
     worker_metrics_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_METRICS_PORT")
+    # Linux nice increment of the worker's threads inside `serve` (0: same CPU priority as requests)
+    worker_nice: int = Field(default=10, ge=0, le=19, alias="WORKER_NICE")
     # on SIGTERM: how long jobs in flight may take to finish before they are given back
     worker_shutdown_grace_s: float = Field(default=20.0, ge=0, alias="WORKER_SHUTDOWN_GRACE_SECONDS")
 

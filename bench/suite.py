@@ -27,8 +27,7 @@ SUITE: tuple[BenchSpec, ...] = (
         quick_args=("--n", "40", "--warmup", "3", "--rounds", "1"),
         full_args=("--n", "200", "--rounds", "3"),
     ),
-    # Written on other branches; until they are merged their rows say "script missing". They print
-    # lines rather than JSON: `--json` is passed only if their --help offers it.
+    # These two print lines rather than JSON: `--json` is passed only if their --help offers it.
     BenchSpec(
         "report",
         "bench.report_bench",

@@ -84,6 +84,7 @@ def serve(args: argparse.Namespace) -> int:
         connections=connections,
         run_worker=not args.no_worker,
         socket_mode=args.socket_mode,
+        worker_nice=settings.worker_nice,
     )
     host, port = bind_address(args)
     if sandbox is not None:

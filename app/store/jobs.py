@@ -153,6 +153,23 @@ def complete(conn: Connection, job_id: int, *, owner: str, now: float) -> bool:
     return result.rowcount == 1
 
 
+def renew(engine: Engine, job_ids: Sequence[int], *, owner: str, now: float, lease_s: float) -> int:
+    """Extend the leases `owner` still holds on these jobs to `now + lease_s`; how many it held.
+
+    A running job's worker renews while the handler runs, so a job slower than the lease (Jira calls
+    queued behind JIRA_CONCURRENCY, each up to JIRA_TIMEOUT_SECONDS) is not claimed by a second worker
+    while the first still works on it: that would create the ticket twice."""
+    if not job_ids:
+        return 0
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(job_ids) & (jobs.c.state == RUNNING) & (jobs.c.lease_owner == owner))
+            .values(lease_until=now + lease_s)
+        )
+    return result.rowcount
+
+
 def retry_later(
     engine: Engine,
     job_id: int,

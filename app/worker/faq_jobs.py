@@ -24,6 +24,7 @@ from app.domain.faq import FAQ_DEFLECTED_LABEL
 from app.domain.models import ReplyPost
 from app.domain.oncall import RotationNotStarted
 from app.domain.ports import IssueResolver
+from app.domain.private import is_private
 from app.domain.slack_text import mentioned_user_ids, to_plain_text
 from app.slack.blocks import mrkdwn_escape
 from app.slack.faq_blocks import FaqChoice, faq_answer_blocks, faq_resolved_blocks
@@ -165,6 +166,10 @@ class FaqJobs(TicketJobBase):
             return  # only a person's reply in a thread can answer a ticket's question
         ticket = await asyncio.to_thread(self._ticket_of_thread, channel, str(reply.thread_ts))
         if ticket is None:
+            return
+        if is_private(ticket.source):
+            # an FAQ answer is public, and a candidate shows the question: neither may leak
+            log.info("no FAQ answer proposed from a private request", extra={"slack.ts": ts})
             return
         if ticket.jira_key is None:
             raise NotReadyError("the thread's ticket is still being created", delay_s=5.0)

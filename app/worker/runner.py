@@ -81,6 +81,15 @@ class Worker:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         log.info("worker started", extra={"worker.owner": self.owner})
+        renewing = asyncio.create_task(self._renew_leases(), name="worker-lease-renewal")
+        try:
+            await self._claim_loop()
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _claim_loop(self) -> None:
         while not self._stopping:
             self.last_loop_at = time.monotonic()
             # Cleared before claiming, so a commit or a finished job during the claim wakes us at once.
@@ -108,6 +117,29 @@ class Worker:
                 task.add_done_callback(self._on_done(job.id))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._config.poll_s)
+
+    async def _renew_leases(self) -> None:
+        """Every third of the lease, extend the leases of the jobs still running here."""
+        every = max(0.05, self._config.lease_s / 3)
+        while True:
+            await asyncio.sleep(every)
+            ids = list(self._running)
+            if not ids:
+                continue
+            try:
+                held = await asyncio.to_thread(
+                    job_store.renew,
+                    self._engine,
+                    ids,
+                    owner=self.owner,
+                    now=self._clock(),
+                    lease_s=self._config.lease_s,
+                )
+            except Exception:  # the database is briefly away: the next round tries again
+                log.exception("renewing job leases failed")
+                continue
+            if held < len(ids):  # finished meanwhile, or lost (this worker was silent past a lease)
+                log.info("job leases renewed", extra={"jobs.renewed": held, "jobs.running": len(ids)})
 
     def _on_done(self, job_id: int) -> Callable[[asyncio.Task[None]], None]:
         def finished(_: asyncio.Task[None]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 from app.cli.main import main
@@ -50,6 +51,18 @@ async def test_book_reaction_elsewhere_proposes_nothing(bridge: Bridge, fake_sla
     assert bridge.rows("faq_candidates") == []
     # and the book emoji never raises a ticket
     assert len(bridge.rows("tickets")) == 1
+
+
+async def test_a_reply_to_a_private_request_is_never_proposed(bridge: Bridge, fake_slack: FakeSlack) -> None:
+    ts, _ = await raise_ticket(bridge, fake_slack, QUESTION)
+    with bridge.runtime.engine.begin() as conn:  # as if it came in through "Ask privately"
+        conn.execute(sa.text("UPDATE tickets SET source = 'private'"))
+    reply_ts = fake_slack.post_user_message(CHANNEL, "U0BOB", ANSWER, thread_ts=ts)
+    event = reaction_added(channel=CHANNEL, ts=reply_ts, user="U0CAROL", reaction="book", event_id="Ev1")
+    assert (await bridge.post_event(event)).status_code == 200
+    await bridge.drain()
+    assert bridge.rows("faq_candidates") == []
+    assert [j["state"] for j in bridge.rows("jobs") if j["kind"] == "faq.propose"] == ["done"]
 
 
 async def test_cli_lists_and_exports_candidates_as_template_yaml(

@@ -79,7 +79,7 @@ async def test_sigterm_with_jira_calls_in_flight_loses_and_doubles_nothing(
     if outcome == "released":
         # It left within the grace period, before Jira answered: the jobs were given back.
         assert fake_jira.issues() == []
-        assert released(first) == [CREATES]
+        assert released(first) == [CREATES], first.tail()
     else:
         # It waited for the calls: the issues exist, and nothing had to be given back.
         assert len(fake_jira.issues()) == CREATES

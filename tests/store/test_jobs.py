@@ -81,3 +81,21 @@ def test_dedupe_key_makes_enqueue_idempotent(database_url: str) -> None:
         assert not job_store.enqueue(conn, "k", {}, now=1.0, dedupe_key="same")
     assert job_store.counts_by_state(engine)["pending"] == 1
     engine.dispose()
+
+
+def test_renewing_a_lease_keeps_other_workers_off_and_only_the_holder_can(database_url: str) -> None:
+    engine = create_db_engine(database_url)
+    enqueue_many(engine, 2, now=1000.0)
+    first, second = job_store.claim(engine, owner="a", limit=5, now=1000.0, lease_s=60)
+    assert job_store.renew(engine, [first.id], owner="a", now=1050.0, lease_s=60) == 1
+    assert job_store.renew(engine, [first.id], owner="b", now=1050.0, lease_s=600) == 0  # not b's
+    # at 1061 the unrenewed job is claimable again, the renewed one (until 1110) is not
+    assert [j.id for j in job_store.claim(engine, owner="b", limit=5, now=1061.0, lease_s=60)] == [second.id]
+    assert job_store.claim(engine, owner="c", limit=5, now=1109.0, lease_s=60) == []
+    # "a" lost the second job to "b": renewing it changes nothing
+    assert job_store.renew(engine, [first.id, second.id], owner="a", now=1100.0, lease_s=60) == 1
+    with engine.begin() as conn:
+        assert job_store.complete(conn, first.id, owner="a", now=1101.0)
+    assert job_store.renew(engine, [first.id], owner="a", now=1102.0, lease_s=60) == 0  # done: no lease
+    assert job_store.renew(engine, [], owner="a", now=1102.0, lease_s=60) == 0
+    engine.dispose()
