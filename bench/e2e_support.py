@@ -290,7 +290,8 @@ RECEIPT_HEADER = "X-Bench-Id"
 # appends "<X-Bench-Id> <perf_counter>" when a request carrying that header reaches the app: the
 # moment uvicorn starts the request's ASGI task, after it sat in the socket and the event loop's
 # queue. Requests without the header cost a scan of their few header tuples. For the intake modal
-# it also wraps `Interactions._open` (entered once the delivery is durably recorded) and appends
+# it also wraps `Interactions._open` (entered once the delivery is verified and parsed; the durable
+# record follows views.open, before the ack) and appends
 # "open:<trigger_id> <perf_counter>".
 _RECEIPT_PRELUDE = """\
 import time as _bench_time
@@ -443,14 +444,17 @@ def send_paced(
     t_start: float,
     connections: int = 64,
     emoji: str = REACTION,
+    receipt_prefix: str | None = None,
 ) -> tuple[list[tuple[int, float, float, float]], float]:
     """POST one reaction per message at a steady `rate`/s from `t_start` (meant for a process of its own).
 
     Open loop: delivery i is due at `t_start + i / rate` whether or not earlier ones were answered,
     as Slack sends them; a sender that fell behind catches up at once rather than lowering the rate.
     At most `connections` are in flight; a delivery waiting for a connection counts that wait in its
-    ack time. Returns ((status, due, start, end) per delivery, status 0 for a transport error; the
-    process's CPU seconds), times on the `time.perf_counter()` clock shared with the caller.
+    ack time. With `receipt_prefix`, each delivery carries `X-Bench-Id: <prefix><message ts>` so that
+    a service started with receipts stamps when it got it. Returns ((status, due, start, end) per
+    delivery, status 0 for a transport error; the process's CPU seconds), times on the
+    `time.perf_counter()` clock shared with the caller.
     """
 
     async def run() -> list[tuple[int, float, float, float]]:
@@ -462,6 +466,8 @@ def send_paced(
 
             async def send(ts: str, due: float) -> tuple[int, float, float, float]:
                 body, headers = reactions.signed(ts)
+                if receipt_prefix is not None:
+                    headers = {**headers, RECEIPT_HEADER: receipt_prefix + ts}
                 start = time.perf_counter()
                 try:
                     async with session.post(url, data=body, headers=headers) as response:

@@ -53,6 +53,7 @@ from tests.payloads import form_body, message_shortcut, sign
 TARGET_P99_MS = 100.0
 TRIGGER_BUDGET_MS = 3000.0  # Slack's trigger_id lifetime
 MIN_LOAD_SHARE = 0.95  # below this share of --rate the loaded row does not count
+REACTION_RECEIPT = "r:"  # X-Bench-Id prefix of the reaction deliveries (their message ts follows)
 SHORTCUT_TEXT = "The nightly export to the data lake failed again with a timeout.\nJob log: export-7731"
 
 
@@ -176,6 +177,7 @@ def run_phase(args: argparse.Namespace, *, loaded: bool, tag: int) -> dict[str, 
                     t0,
                     args.connections,
                     args.emoji,
+                    None if args.no_receipts else REACTION_RECEIPT,
                 )
                 if loaded
                 else None
@@ -202,7 +204,11 @@ def run_phase(args: argparse.Namespace, *, loaded: bool, tag: int) -> dict[str, 
         result = {
             "phase": "loaded" if loaded else "baseline",
             "shortcuts": _shortcut_figures(shots[args.warmup :], timeline, read_receipts(receipts)),
-            "reactions": _reaction_figures(reactions, shots[args.warmup :], args.rate) if loaded else None,
+            "reactions": _reaction_figures(
+                reactions, shots[args.warmup :], args.rate, messages, read_receipts(receipts)
+            )
+            if loaded
+            else None,
             "service_cores_busy": service_cpu / elapsed,
             "reaction_sender_cores_busy": sender_cpu / elapsed,
             "fakes_cores_busy": fakes_cpu / elapsed,
@@ -275,13 +281,28 @@ def _span(t0: float | None, t1: float | None) -> float | None:
 
 
 def _reaction_figures(
-    sent: list[tuple[int, float, float, float]], shots: list[tuple[str, int, float, float]], rate: float
+    sent: list[tuple[int, float, float, float]],
+    shots: list[tuple[str, int, float, float]],
+    rate: float,
+    messages: list[str],
+    receipts: dict[str, float],
 ) -> dict[str, Any]:
-    """The load as delivered: overall send rate, and acks while the measured shortcuts were in flight."""
+    """The load as delivered: overall send rate, and acks while the measured shortcuts were in flight.
+
+    With receipt stamps each ack splits into sent -> app got it (the sender's connection wait, the
+    socket, the service's event loop) and app got it -> ack received (the handler, its durable
+    write, the answer's way back)."""
     starts = sorted(start for _, _, start, _ in sent)
     window = (min(s for _, _, s, _ in shots), max(a for _, _, _, a in shots))
     length = window[1] - window[0]
     during = [r for r in sent if window[0] <= r[2] <= window[1]]
+    stamped = [
+        (r, receipts[REACTION_RECEIPT + ts])
+        for r, ts in zip(sent, messages, strict=True)
+        if REACTION_RECEIPT + ts in receipts and window[0] <= r[2] <= window[1]
+    ]
+    to_app = [(got - start) * 1000 for (_, _, start, _), got in stamped]
+    in_app = [(end - got) * 1000 for (_, _, _, end), got in stamped]
     acked_in_window = sum(
         1 for status, _, _, end in sent if status // 100 == 2 and window[0] <= end <= window[1]
     )
@@ -297,6 +318,8 @@ def _reaction_figures(
         "acked_in_window_per_s": acked_in_window / length,
         "ack_ms_in_window": dist([(end - start) * 1000 for _, _, start, end in during]),
         "ack_ms_all": dist([(end - start) * 1000 for _, _, start, end in sent]),
+        "to_app_ms_in_window": dist(to_app) if to_app else None,
+        "in_app_ms_in_window": dist(in_app) if in_app else None,
     }
 
 
@@ -335,7 +358,7 @@ _LABELS = {
     "send_to_open_ms": "sent -> views.open",
     "send_to_app_ms": "  sent -> app got it",
     "app_to_open_ms": "  app got it -> views.open",
-    "app_to_handler_ms": "    recorded (durable write)",
+    "app_to_handler_ms": "    verified, parsed, routed",
     "handler_to_open_ms": "    view built, call reached fake",
     "send_to_ack_ms": "sent -> ack (incl. views.open)",
 }
@@ -361,6 +384,11 @@ def print_phase(phase: dict[str, Any], round_no: int) -> None:
             f"while shortcuts ran: {r['sent_in_window_per_s']:.0f}/s sent, "
             f"{r['acked_in_window_per_s']:.0f}/s acked, ack ms {r['ack_ms_in_window']}"
         )
+        if r["in_app_ms_in_window"] is not None:
+            print(
+                f"  of which sent -> app got it {r['to_app_ms_in_window']}, "
+                f"app got it -> ack received {r['in_app_ms_in_window']}"
+            )
     print(
         f"CPU (cores): service {phase['service_cores_busy']:.2f}, reaction sender "
         f"{phase['reaction_sender_cores_busy']:.2f}, fakes {phase['fakes_cores_busy']:.2f}; "
