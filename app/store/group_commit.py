@@ -70,6 +70,9 @@ class DurabilityBarrier(Protocol):
     def prepare(self, dbapi_connection: Any) -> None:
         """Set up the writer's connection (called once per new connection)."""
 
+    def begin(self, dbapi_connection: Any) -> None:
+        """Start a batch's transaction on the writer's connection (inside SQLAlchemy's begin)."""
+
     def sync(self) -> None:
         """Make every commit that returned before this call durable; raise OSError if it cannot."""
 
@@ -199,6 +202,7 @@ class GroupCommitWriter:
                 results = _execute_self_committing(conn, writer, batch)
             else:
                 with conn.begin():
+                    session.begin_write(conn)
                     results = _execute(conn, batch)
         except Exception as exc:
             session.discard()
@@ -218,6 +222,7 @@ class GroupCommitWriter:
             try:
                 conn = session.connection()
                 with conn.begin():
+                    session.begin_write(conn)
                     [result] = _execute(conn, [pending])
             except Exception as exc:
                 session.discard()
@@ -304,6 +309,10 @@ class _Session:
                     raise
             self._conn = conn
         return self._conn
+
+    def begin_write(self, conn: Connection) -> None:
+        if self._barrier is not None:
+            self._barrier.begin(conn.connection.dbapi_connection)
 
     def discard(self) -> None:
         # After a failure the connection may be broken; the pool hands out a checked one next time.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,9 @@ class HeldBarrier:
 
     def prepare(self, dbapi_connection: Any) -> None:
         self.inner.prepare(dbapi_connection)
+
+    def begin(self, dbapi_connection: Any) -> None:
+        self.inner.begin(dbapi_connection)
 
     def sync(self) -> None:
         self.syncing.set()
@@ -170,3 +174,80 @@ def test_sync_falls_back_to_the_database_file_without_a_wal(tmp_path: Path) -> N
     missing = WalBarrier(str(tmp_path / "missing.sqlite3"))
     with pytest.raises(FileNotFoundError):
         missing.sync()
+
+
+def hold_write_lock(sqlite_file: str) -> sqlite3.Connection:
+    """Another connection (a worker's, say) in the middle of a write transaction."""
+    other = sqlite3.connect(sa.engine.make_url(sqlite_file).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_the_writer_waits_for_the_write_lock_and_takes_it_once_free(
+    engine: sa.Engine, sqlite_file: str
+) -> None:
+    writer = GroupCommitWriter(engine, barrier=WalBarrier.for_engine(engine))
+    writer.start()
+    other = hold_write_lock(sqlite_file)
+    try:
+        pending = asyncio.ensure_future(writer.submit_batched(write_intake, record("Ev1")))
+        await asyncio.sleep(0.3)  # far beyond its first retries: it keeps trying, it does not fail
+        assert not pending.done()
+        other.rollback()
+        await asyncio.wait_for(pending, 10)
+        assert stored(engine) == ["Ev1"]
+    finally:
+        other.close()
+        writer.stop()
+
+
+def test_begin_gives_up_after_its_wait_like_a_busy_timeout(engine: sa.Engine, sqlite_file: str) -> None:
+    barrier = WalBarrier.for_engine(engine)
+    assert barrier is not None
+    other = hold_write_lock(sqlite_file)
+    mine = sqlite3.connect(sa.engine.make_url(sqlite_file).database or "")
+    try:
+        barrier.prepare(mine)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            barrier.begin(mine, wait_s=0.05)
+        other.rollback()
+        barrier.begin(mine, wait_s=0.05)
+        assert mine.in_transaction
+        mine.rollback()
+    finally:
+        mine.close()
+        other.close()
+
+
+async def test_a_failing_unit_leaves_nothing_of_its_batch_half_written(engine: sa.Engine) -> None:
+    """The writer begins its transactions itself now (BEGIN IMMEDIATE): a batch is still atomic."""
+    writer = GroupCommitWriter(engine, barrier=WalBarrier.for_engine(engine))
+    writer.start()
+    gate = threading.Event()
+
+    def blocker(conn: sa.Connection) -> None:
+        gate.wait(10)  # holds the writer so that the next three land in one batch
+
+    def half(conn: sa.Connection) -> None:
+        record_delivery(conn, dedupe_key="half", kind="c", body="{}", retry_num=0, now=1.0)
+        raise RuntimeError("fails after its first statement")
+
+    try:
+        first = asyncio.ensure_future(writer.submit(blocker))
+        await asyncio.sleep(0.05)
+        batch = [
+            asyncio.ensure_future(writer.submit_batched(write_intake, record("Ev1"))),
+            asyncio.ensure_future(writer.submit(half)),
+            asyncio.ensure_future(writer.submit_batched(write_intake, record("Ev2"))),
+        ]
+        gate.set()
+        await first
+        outcomes = await asyncio.gather(*batch, return_exceptions=True)
+        assert isinstance(outcomes[1], RuntimeError)
+        assert not isinstance(outcomes[0], BaseException)
+        assert not isinstance(outcomes[2], BaseException)
+        assert stored(engine) == ["Ev1", "Ev2"]  # "half" rolled back, the others re-run alone
+        assert writer.batches >= 2
+    finally:
+        gate.set()
+        writer.stop()
