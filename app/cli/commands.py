@@ -9,9 +9,12 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
 from app.config.faq_source import load_faq_entries
 from app.config.loader import TemplateError, load_template
@@ -21,6 +24,7 @@ from app.store import jobs as job_store
 from app.store.db import create_db_engine, migrate
 
 log = logging.getLogger("interrupt_bridge")
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -44,6 +48,22 @@ def load_template_or_fail(settings: Settings) -> Template:
     except TemplateError as exc:
         raise CliError(str(exc)) from None
     return template
+
+
+def known_team_or_fail(template: Template, team: str | None) -> None:
+    """`--team` must name a team of the template (its key); None means every team."""
+    if team is not None and team not in {t.key for t in template.teams}:
+        raise CliError(f"unknown team {team!r} (teams: {', '.join(t.key for t in template.teams)})")
+
+
+def read_database(settings: Settings, read: Callable[[Connection], T]) -> T:
+    """`read` on one connection to DATABASE_URL, for a command that runs once and exits."""
+    engine = create_db_engine(settings.database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return read(conn)
+    finally:
+        engine.dispose()
 
 
 def run(args: argparse.Namespace) -> int:

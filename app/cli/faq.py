@@ -32,19 +32,11 @@ def add_faq_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.cli.commands import CliError, load_settings, load_template_or_fail
-    from app.store.db import create_db_engine
+    from app.cli.commands import known_team_or_fail, load_settings, load_template_or_fail, read_database
 
     settings = load_settings()
-    template = load_template_or_fail(settings)
-    if args.team is not None and args.team not in {t.key for t in template.teams}:
-        raise CliError(f"unknown team {args.team!r} (teams: {', '.join(t.key for t in template.teams)})")
-    engine = create_db_engine(settings.database_url, pool_size=1)
-    try:
-        with engine.connect() as conn:
-            found = faq_store.candidates(conn, team=args.team)
-    finally:
-        engine.dispose()
+    known_team_or_fail(load_template_or_fail(settings), args.team)
+    found = read_database(settings, lambda conn: faq_store.candidates(conn, team=args.team))
     if args.export == "yaml":
         print(export_yaml(found), end="")
     else:

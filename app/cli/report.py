@@ -129,7 +129,7 @@ def _from_store(settings: Settings, read: Callable[[Connection], T], missing: T,
     """`read` on the settings' database; without a usable database, `missing` (with a note naming `what`)."""
     from sqlalchemy.engine import make_url
 
-    from app.store.db import create_db_engine
+    from app.cli.commands import read_database
 
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
@@ -137,15 +137,11 @@ def _from_store(settings: Settings, read: Callable[[Connection], T], missing: T,
         print(f"note: no {what}, {url.database} does not exist", file=sys.stderr)
         return missing
 
-    engine = create_db_engine(settings.database_url, pool_size=1)
     try:
-        with engine.connect() as conn:
-            return read(conn)
+        return read_database(settings, read)
     except SQLAlchemyError as exc:
         print(f"note: no {what}, the database is not usable ({type(exc).__name__})", file=sys.stderr)
         return missing
-    finally:
-        engine.dispose()
 
 
 def store_facts(settings: Settings) -> Callable[[float], Mapping[str, TicketFacts]]:

@@ -19,16 +19,15 @@ from app.settings import Settings
 def run_filters(
     args: argparse.Namespace, settings: Settings, template: Template, *, out: TextIO | None = None
 ) -> int:
-    from app.cli.commands import CliError
+    from app.cli.commands import CliError, known_team_or_fail
     from app.cli.report import jira_client
 
     stream = out or sys.stdout
     scopes = [TeamScope(t.key, t.jira.project, tuple(t.jira.labels)) for t in template.teams]
     team = args.filters_team or args.team
+    known_team_or_fail(template, team)
     if team is not None:
         scopes = [s for s in scopes if s.key == team]
-        if not scopes:
-            raise CliError(f"unknown team {team!r} (teams: {', '.join(t.key for t in template.teams)})")
     policy = policy_of(template)
     targets = {
         name: span_seconds(target.resolution, AroundTheClock())

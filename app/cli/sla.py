@@ -33,19 +33,12 @@ def add_sla_parser(
 
 def run(args: argparse.Namespace) -> int:
     """The command as `commands.run` calls it: the template of BRIDGE_CONFIG, the database of DATABASE_URL."""
-    from app.cli.commands import CliError, load_settings, load_template_or_fail
-    from app.store.db import create_db_engine
+    from app.cli.commands import known_team_or_fail, load_settings, load_template_or_fail, read_database
 
     settings = load_settings()
     template = load_template_or_fail(settings)
-    if args.team is not None and args.team not in {t.key for t in template.teams}:
-        raise CliError(f"unknown team {args.team!r} (teams: {', '.join(t.key for t in template.teams)})")
-    engine = create_db_engine(settings.database_url, pool_size=1)
-    try:
-        with engine.connect() as conn:
-            rows = sla_store.open_tickets(conn, team=args.team)
-    finally:
-        engine.dispose()
+    known_team_or_fail(template, args.team)
+    rows = read_database(settings, lambda conn: sla_store.open_tickets(conn, team=args.team))
     print_table(template, policy_of(template), rows, now=time.time())
     return 0
 
