@@ -51,7 +51,6 @@ class JiraIssueSearch:
     def _cloud(self, jql: str, fields: list[str], progress: Progress | None) -> Iterator[dict[str, Any]]:
         url = self._client.server_url + "/rest/api/3/search/jql"
         first: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": self._page_size or CLOUD_PAGE}
-        seen = 0
 
         def after(body: dict[str, Any], page: dict[str, Any]) -> dict[str, Any] | None:
             token = page.get("nextPageToken")
@@ -59,12 +58,7 @@ class JiraIssueSearch:
                 return None
             return {**body, "nextPageToken": token}
 
-        for page in self._pages(url, first, after):
-            issues = page.get("issues") or []
-            seen += len(issues)
-            if progress is not None:
-                progress(seen, None)
-            yield from issues
+        yield from self._issues(url, first, after, lambda _page: None, progress)  # Cloud gives no total
 
     def _datacenter(self, jql: str, fields: list[str], progress: Progress | None) -> Iterator[dict[str, Any]]:
         url = self._client.server_url + "/rest/api/2/search"
@@ -82,25 +76,23 @@ class JiraIssueSearch:
                 return None
             return {**body, "startAt": start}
 
-        seen = 0
-        for page in self._pages(url, first, after):
-            issues = page.get("issues") or []
-            seen += len(issues)
-            if progress is not None:
-                progress(seen, int(page.get("total") or 0))
-            yield from issues
+        yield from self._issues(url, first, after, lambda page: int(page.get("total") or 0), progress)
 
-    def _pages(
+    def _issues(
         self,
         url: str,
         first: dict[str, Any],
         after: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None],
+        total_of: Callable[[dict[str, Any]], int | None],
+        progress: Progress | None,
     ) -> Iterator[dict[str, Any]]:
-        """Each page in order; `after(request, page)` gives the next request or None at the end.
+        """The issues of each page in order; `after(request, page)` gives the next request or None
+        at the end, `total_of(page)` what `progress` is told the total is.
 
         The next request is sent as soon as the current page is decoded, before the caller sees
         the page: a single helper thread, so requests stay strictly one after the other on the
         client's session. Errors surface in the caller's thread when it reaches that page."""
+        seen = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-search") as pool:
             body: dict[str, Any] | None = first
             pending: Future[dict[str, Any]] | None = pool.submit(self._post, url, first)
@@ -109,7 +101,11 @@ class JiraIssueSearch:
                     page = pending.result()
                     body = after(body, page)
                     pending = pool.submit(self._post, url, body) if body is not None else None
-                    yield page
+                    issues = page.get("issues") or []
+                    seen += len(issues)
+                    if progress is not None:
+                        progress(seen, total_of(page))
+                    yield from issues
             finally:
                 if pending is not None:
                     pending.cancel()  # the caller stopped early; a request already sent completes

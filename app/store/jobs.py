@@ -140,7 +140,12 @@ def claim(engine: Engine, *, owner: str, limit: int, now: float, lease_s: float)
 
 
 def _held(job_id: int, owner: str) -> Any:
-    return (jobs.c.id == job_id) & (jobs.c.state == RUNNING) & (jobs.c.lease_owner == owner)
+    return _all_held([job_id], owner)
+
+
+def _all_held(job_ids: Sequence[int], owner: str) -> Any:
+    """The jobs among these that `owner` still holds the lease of."""
+    return jobs.c.id.in_(job_ids) & (jobs.c.state == RUNNING) & (jobs.c.lease_owner == owner)
 
 
 def complete(conn: Connection, job_id: int, *, owner: str, now: float) -> bool:
@@ -162,11 +167,7 @@ def renew(engine: Engine, job_ids: Sequence[int], *, owner: str, now: float, lea
     if not job_ids:
         return 0
     with engine.begin() as conn:
-        result = conn.execute(
-            update(jobs)
-            .where(jobs.c.id.in_(job_ids) & (jobs.c.state == RUNNING) & (jobs.c.lease_owner == owner))
-            .values(lease_until=now + lease_s)
-        )
+        result = conn.execute(update(jobs).where(_all_held(job_ids, owner)).values(lease_until=now + lease_s))
     return result.rowcount
 
 
@@ -221,7 +222,7 @@ def release(
     with engine.begin() as conn:
         result = conn.execute(
             update(jobs)
-            .where(jobs.c.id.in_(job_ids) & (jobs.c.state == RUNNING) & (jobs.c.lease_owner == owner))
+            .where(_all_held(job_ids, owner))
             .values(
                 state=PENDING,
                 lease_owner=None,
