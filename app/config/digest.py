@@ -10,11 +10,11 @@ teams:
 from __future__ import annotations
 
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from app.config.rotation import ClockTime, WeekdayName
+from app.config.rotation import ClockTime, TimeZoneName, WeekdayName
 
 
 class Digest(BaseModel):
@@ -22,18 +22,9 @@ class Digest(BaseModel):
 
     weekday: WeekdayName = "mon"
     time: ClockTime = time(9, 0)
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     channel: str | None = None
     """A channel id; the team's first support channel when left out."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{name!r} is not an IANA time zone name, e.g. Europe/Berlin") from None
-        return name
 
     @field_validator("channel")
     @classmethod

@@ -56,6 +56,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -139,6 +140,20 @@ def _date_or_datetime(value: Any) -> Any:
     return value
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone name, e.g. Europe/Berlin") from None
+
+
+def _zone_name(name: str) -> str:
+    _zone(name)
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_zone_name)]
+"""An IANA time zone name (`Europe/Berlin`), checked when the template is read."""
 Member = Annotated[str, BeforeValidator(_member)]
 WeekdayName = Annotated[Weekday, BeforeValidator(_weekday)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
@@ -304,7 +319,7 @@ class Rotation(_Strict):
     members: tuple[Member, ...] = Field(min_length=1)
     period: Period
     handoff: Handoff
-    timezone: str
+    timezone: TimeZoneName
     start: date
     support: Support = Support()
     holidays: tuple[date, ...] = ()
@@ -324,12 +339,6 @@ class Rotation(_Strict):
         self._check_shadows()
         self._check_overrides(self.zone)
         return self
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        _zone(name)
-        return name
 
     @property
     def zone(self) -> ZoneInfo:
@@ -424,13 +433,6 @@ class Rotation(_Strict):
                     f"overrides overlap: {first.person} from {first.from_} to {first.to} and "
                     f"{second.person} from {second.from_} to {second.to}"
                 )
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone name, e.g. Europe/Berlin") from None
 
 
 def _instant(value: date, zone: ZoneInfo, *, end_of_day: bool) -> datetime:

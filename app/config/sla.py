@@ -30,9 +30,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+
+from app.config.rotation import TimeZoneName
 
 _SPAN = re.compile(r"^(?:(\d{1,4})d)?(?:(\d{1,5})h)?(?:(\d{1,6})m)?$")
 
@@ -104,7 +106,7 @@ class SlaPolicy(_Strict):
     targets: dict[str, SlaTarget] = Field(default_factory=dict)
     reminders: tuple[float, ...] = (0.75, 1.0)
     triage_channels: dict[_Key, _ChannelId] = Field(default_factory=dict)
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
 
     @field_validator("reminders")
     @classmethod
@@ -115,15 +117,6 @@ class SlaPolicy(_Strict):
         if len({permille(f) for f in fractions}) != len(fractions):
             raise ValueError("lists a fraction twice")
         return tuple(sorted(fractions))
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{name!r} is not an IANA time zone name, e.g. Europe/Berlin") from None
-        return name
 
     @property
     def zone(self) -> ZoneInfo:
