@@ -112,6 +112,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         migrate(url)
         yield url
         return
+    yield from migrated_postgres_schema()
+
+
+def migrated_postgres_schema() -> Iterator[str]:
+    """A fresh, migrated schema of the test PostgreSQL (skipped without one, failed in CI), dropped after."""
     _postgres_or_skip()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)

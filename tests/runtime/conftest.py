@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from app.store.db import migrate
-from tests.conftest import POSTGRES_URL, _postgres_or_skip
+from tests.conftest import migrated_postgres_schema
 from tests.runtime.serve_process import ServeProcess
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated schema of the test PostgreSQL (replicas need a shared database)."""
-    _postgres_or_skip()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    migrate(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    yield from migrated_postgres_schema()
 
 
 @pytest.fixture
